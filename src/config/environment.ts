@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+/**
+ * Configuration comes from the environment only (DESIGN §5) and is validated once, at start.
+ * Every default is documented here and in the README's table.
+ */
+export interface Config {
+  production: boolean;
+  port: number;
+  /** The public base URL; every token's `iss`. Default http://localhost:$PORT. */
+  issuer: string;
+  /** Unset: knex on PGlite under DATA_DIR (embedded, one process). */
+  databaseUrl?: string;
+  /** Unset: an in-process key-value store (embedded, one process). */
+  redisUrl?: string;
+  dataDir: string;
+  /** `kid:base64` pairs; the first is used to encrypt, all decrypt. Unset: generated into DATA_DIR (not in production). */
+  encryptionKeys?: EncryptionKey[];
+  /** Cookie signing keys, newest first. Unset: generated into DATA_DIR (not in production). */
+  cookieKeys?: string[];
+  /** Unset: mails go to the log and DATA_DIR/outbox/. */
+  smtpUrl?: string;
+  mailFrom: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Trust X-Forwarded-* from a TLS-terminating proxy. */
+  trustProxy: boolean;
+}
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'use true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const urlWithProtocols = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const keys: EncryptionKey[] = [];
+  for (const entry of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry);
+    const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
+    if (!match || key?.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must be kid:base64 of 32 random bytes (openssl rand -base64 32)' });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === match[1])) {
+      ctx.addIssue({ code: 'custom', message: `key id "${match[1]}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ id: match[1]!, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'no key given' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const cookieKeys = z.string().transform((value, ctx) => {
+  const keys = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (keys.length === 0 || keys.some((k) => k.length < 32)) {
+    ctx.addIssue({ code: 'custom', message: 'each key must be at least 32 characters (openssl rand -base64 32)' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const schema = z.object({
+  NODE_ENV: optional(z.string()),
+  PORT: optional(z.coerce.number({ message: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)')),
+  ISSUER: optional(
+    urlWithProtocols(['http:', 'https:']).refine((v) => {
+      const u = new URL(v);
+      return !u.search && !u.hash && !u.username;
+    }, 'must not have a query, fragment or credentials'),
+  ),
+  DATABASE_URL: optional(urlWithProtocols(['postgres:', 'postgresql:'])),
+  REDIS_URL: optional(urlWithProtocols(['redis:', 'rediss:'])),
+  DATA_DIR: optional(z.string()),
+  ENCRYPTION_KEYS: optional(encryptionKeys),
+  COOKIE_KEYS: optional(cookieKeys),
+  SMTP_URL: optional(urlWithProtocols(['smtp:', 'smtps:'])),
+  MAIL_FROM: optional(z.string().min(3).max(200)),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  TRUST_PROXY: optional(boolean),
+});
+
+/** Reads and validates the environment; the first bad variable is thrown as a ConfigError naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const port = e.PORT ?? 3000;
+  const issuer = (e.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (production) {
+    if (!e.ISSUER) throw new ConfigError('ISSUER', 'must be set in production (the public https URL)');
+    if (new URL(issuer).protocol !== 'https:') throw new ConfigError('ISSUER', 'must use https in production');
+    if (!e.ENCRYPTION_KEYS) throw new ConfigError('ENCRYPTION_KEYS', 'must be set in production (kid:base64 of 32 random bytes)');
+    if (!e.COOKIE_KEYS) throw new ConfigError('COOKIE_KEYS', 'must be set in production (at least 32 random characters each)');
+  }
+  return {
+    production,
+    port,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: path.resolve(e.DATA_DIR ?? './data'),
+    encryptionKeys: e.ENCRYPTION_KEYS,
+    cookieKeys: e.COOKIE_KEYS,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `Sleutel <no-reply@${new URL(issuer).hostname}>`,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    trustProxy: e.TRUST_PROXY ?? false,
+  };
+}

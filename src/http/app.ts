@@ -1,0 +1,28 @@
+import type Router from '@koa/router';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../log.js';
+import { errorPage } from './middleware/error-page.js';
+import { requestContext } from './middleware/request-context.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import type { Views } from './views.js';
+
+/**
+ * The Koa application: request context and headers around everything, our routes, then
+ * oidc-provider mounted at the root for the rest (discovery, /auth, /token, /jwks, …). A router
+ * passes requests it does not match on, so the provider sees them. oidc-provider renders its own
+ * errors, so errorPage only ever sees ours. Body parsing happens only inside our routes.
+ */
+export function createApp(deps: { provider: Provider; log: Logger; views: Views; trustProxy: boolean; cookieKeys: string[]; routers: Router[] }): Koa {
+  const app = new Koa();
+  app.proxy = deps.trustProxy;
+  app.keys = deps.cookieKeys;
+  app.silent = true; // errors are logged by our middleware, with the request id
+  app.use(requestContext(deps.log));
+  app.use(securityHeaders());
+  app.use(errorPage(deps.views));
+  for (const router of deps.routers) app.use(router.routes());
+  app.use(mount(deps.provider as unknown as Koa));
+  return app;
+}

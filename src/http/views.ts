@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+
+/**
+ * Renders the screens in interactions/ (templates, message catalogues, stylesheet).
+ * Dutch is the default; `ui_locales` (from the authorization request) and Accept-Language choose.
+ */
+export type Locale = 'nl' | 'en';
+export const LOCALES: readonly Locale[] = ['nl', 'en'];
+
+export const interactionsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../interactions');
+
+type Catalogue = Record<string, string>;
+
+export type Translate = (key: string, params?: Record<string, string | number>) => string;
+
+export class Views {
+  private readonly eta = new Eta({ views: path.join(interactionsDir, 'templates'), cache: true, autoEscape: true });
+  private readonly catalogues: Record<Locale, Catalogue>;
+  readonly stylesheet = fs.readFileSync(path.join(interactionsDir, 'style.css'), 'utf8');
+
+  constructor() {
+    this.catalogues = Object.fromEntries(
+      LOCALES.map((l) => [l, JSON.parse(fs.readFileSync(path.join(interactionsDir, 'locales', `${l}.json`), 'utf8')) as Catalogue]),
+    ) as Record<Locale, Catalogue>;
+  }
+
+  translator(locale: Locale): Translate {
+    const catalogue = this.catalogues[locale];
+    const fallback = this.catalogues.nl;
+    return (key, params = {}) =>
+      (catalogue[key] ?? fallback[key] ?? key).replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+  }
+
+  /** Renders `template` inside the layout; `data.title` is a catalogue key. */
+  render(template: string, locale: Locale, data: Record<string, unknown> = {}): string {
+    return this.eta.render(template, { ...data, locale, t: this.translator(locale) });
+  }
+}
+
+/** ui_locales (space-separated, in order of preference) first, then Accept-Language, then Dutch. */
+export function chooseLocale(uiLocales?: string | null, acceptLanguage?: string | null): Locale {
+  for (const tag of (uiLocales ?? '').split(/\s+/)) {
+    const base = tag.toLowerCase().split('-')[0] as Locale;
+    if (LOCALES.includes(base)) return base;
+  }
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
+      return { base: tag.toLowerCase().split('-')[0] as Locale, q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((entry) => LOCALES.includes(entry.base) && entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  return ranked[0]?.base ?? 'nl';
+}

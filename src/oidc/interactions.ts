@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { SleutelError } from '../errors.js';
+import { clientBinding, type SleutelClientMetadata } from './client-binding.js';
+
+/** What a screen needs to know of a pending authorization request. */
+export interface PendingInteraction {
+  uid: string;
+  prompt: 'login' | 'consent' | string;
+  reasons: string[];
+  clientId: string;
+  binding: SleutelClientMetadata;
+  params: { ui_locales?: string; login_hint?: string; acr_values?: string; max_age?: string };
+  /** the account already signed in, when the prompt is not about login */
+  accountId?: string;
+}
+
+type NodeCtx = { req: IncomingMessage; res: ServerResponse };
+
+export class InteractionExpired extends SleutelError {
+  constructor() {
+    super(400, 'interaction_expired', 'error.session_expired');
+  }
+}
+
+/**
+ * The only place that calls oidc-provider's interaction API. Flows receive a PendingInteraction
+ * and answer through finishLogin / abort; they never see the provider.
+ */
+export class Interactions {
+  constructor(private readonly provider: Provider) {}
+
+  async load(ctx: NodeCtx): Promise<PendingInteraction> {
+    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const clientId = String(details.params.client_id);
+    const binding = clientBinding(await this.provider.Client.find(clientId));
+    if (!binding?.pool) throw new InteractionExpired();
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return {
+      uid: details.uid,
+      prompt: details.prompt.name,
+      reasons: details.prompt.reasons,
+      clientId,
+      binding,
+      params: {
+        ui_locales: str(details.params.ui_locales),
+        login_hint: str(details.params.login_hint),
+        acr_values: str(details.params.acr_values),
+        max_age: str(details.params.max_age),
+      },
+      accountId: details.session?.accountId,
+    };
+  }
+
+  /**
+   * Completes the login and grants what the client asked for: our clients are the tenant's own
+   * applications, so there is no consent screen.
+   */
+  async finishLogin(ctx: NodeCtx, login: { accountId: string; acr: string; amr: string[] }): Promise<void> {
+    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const grantId = await this.grant(details, login.accountId);
+    await this.guard(() =>
+      this.provider.interactionFinished(ctx.req, ctx.res, { login: { ...login, remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false }),
+    );
+  }
+
+  /** A consent prompt (prompt=consent, or a scope the grant lacks): approve it for a first-party client. */
+  async approveConsent(ctx: NodeCtx): Promise<void> {
+    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const accountId = details.session?.accountId;
+    if (!accountId) throw new InteractionExpired();
+    const grantId = await this.grant(details, accountId);
+    await this.guard(() => this.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true }));
+  }
+
+  async abort(ctx: NodeCtx): Promise<void> {
+    await this.guard(() =>
+      this.provider.interactionFinished(
+        ctx.req,
+        ctx.res,
+        { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
+        { mergeWithLastSubmission: false },
+      ),
+    );
+  }
+
+  private async grant(details: Awaited<ReturnType<Provider['interactionDetails']>>, accountId: string): Promise<string> {
+    const clientId = String(details.params.client_id);
+    const existing = details.grantId ? await this.provider.Grant.find(details.grantId) : undefined;
+    const grant = existing?.accountId === accountId ? existing : new this.provider.Grant({ accountId, clientId });
+    if (typeof details.params.scope === 'string') grant.addOIDCScope(details.params.scope);
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    grant.addOIDCClaims(requestedClaims(details.params.claims));
+    return grant.save();
+  }
+
+  /** oidc-provider's SessionNotFound (missing or expired interaction cookie) becomes our clear 400 page. */
+  private async guard<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) throw new InteractionExpired();
+      throw error;
+    }
+  }
+}
+
+/** Claim names asked for through the `claims` request parameter (already validated by oidc-provider). */
+function requestedClaims(claims: unknown): string[] {
+  if (typeof claims !== 'string') return [];
+  try {
+    const parsed = JSON.parse(claims) as { id_token?: object; userinfo?: object };
+    return [...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})];
+  } catch {
+    return [];
+  }
+}

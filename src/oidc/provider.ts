@@ -1,0 +1,109 @@
+import type { JsonWebKey } from 'node:crypto';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_VALUES } from '../policy/authentication-level.js';
+import type { KeyValueStore } from '../stores/kv/key-value-store.js';
+import type { ClientStore } from '../stores/clients.js';
+import { ClientAdapter, KeyValueAdapter } from './adapter.js';
+import { clientBinding } from './client-binding.js';
+import { createFindAccount, type AccountDirectory } from './find-account.js';
+
+/**
+ * Token and session lifetimes in seconds. Refresh tokens rotate at every use and, without
+ * `offline_access`, end with the session.
+ */
+export const TTL = {
+  AccessToken: 10 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  Interaction: 60 * 60,
+  RefreshToken: 12 * 60 * 60,
+  Session: 12 * 60 * 60,
+  Grant: 12 * 60 * 60,
+} as const;
+
+export interface ProviderDependencies {
+  issuer: string;
+  production: boolean;
+  jwks: JsonWebKey[];
+  cookieKeys: string[];
+  kv: KeyValueStore;
+  clients: ClientStore;
+  accounts: AccountDirectory;
+  renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): void;
+  renderLogout(ctx: KoaContextWithOIDC, form: string): void;
+  renderLoggedOut(ctx: KoaContextWithOIDC): void;
+}
+
+/** The login prompt, plus: a session of another tenant or pool than the client's never counts. */
+function interactions(accounts: AccountDirectory): Configuration['interactions'] {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('account_not_in_client_pool', 'the session belongs to another tenant or pool', 'login_required', async (ctx) => {
+      const accountId = ctx.oidc.session?.accountId;
+      const binding = clientBinding(ctx.oidc.client);
+      if (!accountId || !binding) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return (await accounts.belongsTo(accountId, binding))
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+  return { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` };
+}
+
+export function createProvider(deps: ProviderDependencies): Provider {
+  const cookieNames = deps.production
+    ? { session: '__Host-sleutel.session', interaction: '__Secure-sleutel.interaction', resume: '__Secure-sleutel.resume' }
+    : { session: 'sleutel.session', interaction: 'sleutel.interaction', resume: 'sleutel.resume' };
+
+  const configuration: Configuration = {
+    adapter: (name: string) => (name === 'Client' ? new ClientAdapter(deps.clients) : new KeyValueAdapter(name, deps.kv)),
+    jwks: { keys: deps.jwks as never },
+    cookies: {
+      keys: deps.cookieKeys,
+      names: cookieNames,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: createFindAccount(deps.accounts),
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'tenant'],
+    claims: {
+      // acr and amr under openid, or oidc-provider leaves them out of ID tokens
+      openid: ['sub', 'acr', 'amr'],
+      email: ['email', 'email_verified'],
+      profile: ['name'],
+      tenant: ['tenant', 'pool', 'roles'],
+    },
+    acrValues: [...ACR_VALUES],
+    // relying parties read e-mail, tenant, pool and roles from the ID token itself, not only from userinfo
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    // First-party clients get refresh tokens without the offline_access + prompt=consent dance;
+    // such tokens end with the session (logout, or an admin ending the account's sessions).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    extraClientMetadata: { properties: ['tenant_id', 'pool'] },
+    // A public single-page client (the member portal) may call the token endpoint from its own origin.
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => deps.renderLogout(ctx, form),
+        postLogoutSuccessSource: async (ctx) => deps.renderLoggedOut(ctx),
+      },
+    },
+    interactions: interactions(deps.accounts),
+    ttl: { ...TTL },
+    renderError: async (ctx, out, error) => deps.renderError(ctx, out, error),
+  };
+
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = true; // trusted only as far as the outer Koa app is (TRUST_PROXY)
+  return provider;
+}

@@ -1,0 +1,44 @@
+import type { Database } from './database.js';
+
+export interface AuditEvent {
+  type: string;
+  tenantId?: string | null;
+  accountId?: string | null;
+  /** who did it: `account:<id>`, `client:<id>`, `cli`, or `anonymous` */
+  actor: string;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Every security event is written here (DESIGN §6): actor, account, IP and time. */
+export class AuditLog {
+  constructor(private readonly db: Database) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.db('audit_events').insert({
+      type: event.type,
+      tenant_id: event.tenantId ?? null,
+      account_id: event.accountId ?? null,
+      actor: event.actor,
+      ip: event.ip ?? null,
+      details: JSON.stringify(event.details ?? {}),
+    });
+  }
+
+  async list(filter: { tenantId?: string; accountId?: string; type?: string }): Promise<(AuditEvent & { createdAt: Date })[]> {
+    const q = this.db('audit_events').orderBy('id', 'desc').limit(500);
+    if (filter.tenantId) q.where('tenant_id', filter.tenantId);
+    if (filter.accountId) q.where('account_id', filter.accountId);
+    if (filter.type) q.where('type', filter.type);
+    const rows = await q;
+    return rows.map((r: Record<string, unknown>) => ({
+      type: r.type as string,
+      tenantId: r.tenant_id as string | null,
+      accountId: r.account_id as string | null,
+      actor: r.actor as string,
+      ip: r.ip as string | null,
+      details: r.details as Record<string, unknown>,
+      createdAt: new Date(r.created_at as string),
+    }));
+  }
+}

@@ -1,0 +1,107 @@
+import type { KeyValueStore } from './key-value-store.js';
+
+interface Entry {
+  value: string | Set<string>;
+  expiresAt: number;
+}
+
+/**
+ * In-process store for the embedded mode (one process, nothing to install). Same semantics as
+ * the Redis store, including TTLs; expired entries are dropped on read and by a periodic sweep.
+ */
+export class MemoryStore implements KeyValueStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private string(key: string): string | null {
+    const entry = this.live(key);
+    return entry && typeof entry.value === 'string' ? entry.value : null;
+  }
+
+  private expiry(ttlSeconds: number): number {
+    return this.now() + Math.max(1, ttlSeconds) * 1000;
+  }
+
+  async get(key: string) {
+    return this.string(key);
+  }
+
+  async getMany(keys: string[]) {
+    return keys.map((k) => this.string(k));
+  }
+
+  async set(key: string, value: string, ttlSeconds: number) {
+    this.entries.set(key, { value, expiresAt: this.expiry(ttlSeconds) });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
+    if (this.live(key)) return false;
+    this.entries.set(key, { value, expiresAt: this.expiry(ttlSeconds) });
+    return true;
+  }
+
+  async take(key: string) {
+    const value = this.string(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  async delete(...keys: string[]) {
+    let removed = 0;
+    for (const key of keys) if (this.live(key) && this.entries.delete(key)) removed += 1;
+    return removed;
+  }
+
+  async ttl(key: string) {
+    const entry = this.live(key);
+    return entry ? Math.ceil((entry.expiresAt - this.now()) / 1000) : -2;
+  }
+
+  async increment(key: string, ttlSeconds: number) {
+    const entry = this.live(key);
+    const next = (entry ? Number(entry.value) : 0) + 1;
+    this.entries.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? this.expiry(ttlSeconds) });
+    return next;
+  }
+
+  async addToSet(key: string, member: string, ttlSeconds: number) {
+    const entry = this.live(key);
+    const set = entry?.value instanceof Set ? entry.value : new Set<string>();
+    set.add(member);
+    this.entries.set(key, { value: set, expiresAt: Math.max(entry?.expiresAt ?? 0, this.expiry(ttlSeconds)) });
+  }
+
+  async removeFromSet(key: string, member: string) {
+    const entry = this.live(key);
+    if (entry?.value instanceof Set) entry.value.delete(member);
+  }
+
+  async members(key: string) {
+    const entry = this.live(key);
+    return entry?.value instanceof Set ? [...entry.value] : [];
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep() {
+    for (const key of this.entries.keys()) this.live(key);
+  }
+}

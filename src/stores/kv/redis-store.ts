@@ -1,0 +1,95 @@
+import { Redis } from 'ioredis';
+import type { KeyValueStore } from './key-value-store.js';
+
+// Adds a member and only ever lengthens the set's TTL (a short-lived member must not shorten it).
+const ADD_TO_SET = `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+// INCR that sets the TTL only when it creates the counter.
+const INCREMENT = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+/**
+ * Redis (ioredis; a redis:// URL, Sentinel and Cluster work through ioredis' own URL options).
+ * `keyPrefix` separates deployments (and test runs) sharing one Redis. Commands fail fast while
+ * Redis is down instead of queueing forever, so callers can answer 503 (fail closed).
+ */
+export class RedisStore implements KeyValueStore {
+  readonly redis: Redis;
+
+  constructor(url: string, options: { keyPrefix?: string } = {}) {
+    this.redis = new Redis(url, {
+      keyPrefix: options.keyPrefix,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    // Errors surface on the commands; an 'error' listener stops ioredis from printing each retry.
+    this.redis.on('error', () => {});
+    this.redis.defineCommand('sleutelAddToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
+    this.redis.defineCommand('sleutelIncrement', { numberOfKeys: 1, lua: INCREMENT });
+  }
+
+  private get scripts() {
+    return this.redis as unknown as {
+      sleutelAddToSet(key: string, member: string, ttl: number): Promise<number>;
+      sleutelIncrement(key: string, ttl: number): Promise<number>;
+    };
+  }
+
+  async get(key: string) {
+    return this.redis.get(key);
+  }
+
+  async getMany(keys: string[]) {
+    return keys.length ? this.redis.mget(keys) : [];
+  }
+
+  async set(key: string, value: string, ttlSeconds: number) {
+    await this.redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
+    return (await this.redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
+  }
+
+  async take(key: string) {
+    return this.redis.getdel(key);
+  }
+
+  async delete(...keys: string[]) {
+    return keys.length ? this.redis.del(...keys) : 0;
+  }
+
+  async ttl(key: string) {
+    return this.redis.ttl(key);
+  }
+
+  async increment(key: string, ttlSeconds: number) {
+    return Number(await this.scripts.sleutelIncrement(key, Math.max(1, Math.ceil(ttlSeconds))));
+  }
+
+  async addToSet(key: string, member: string, ttlSeconds: number) {
+    await this.scripts.sleutelAddToSet(key, member, Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async removeFromSet(key: string, member: string) {
+    await this.redis.srem(key, member);
+  }
+
+  async members(key: string) {
+    return this.redis.smembers(key);
+  }
+
+  async ping() {
+    await this.redis.ping();
+  }
+
+  async close() {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
