@@ -60,3 +60,6 @@ export async function seedTenant(stores: Stores, slug = 'zonnig', baseUrl = 'htt
     portal: await account('portal', `lid@${slug}.example`),
   };
 }
+
+/** The two form fields of a login, from a seeded account. */
+export const credentials = (account: SeededAccount) => ({ email: account.email, password: account.password });
