@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/environment.js';
 import { ConfigError } from '../errors.js';
-import { assertDataDirFree, DataDirInUse } from '../stores/data-dir-lock.js';
+import { DataDirInUse, lockDataDir } from '../stores/data-dir-lock.js';
 import { openStores } from '../stores/open.js';
 import { commands, type Invocation } from './commands.js';
 import { CliFailure } from './output.js';
@@ -56,27 +56,33 @@ async function run(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    return fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+    return fail(`${(error as Error).message} (sleutel --help lists the options)`, 2);
   }
   const { positionals, values } = parsed;
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  const name = commands[positionals[0]!] ? positionals[0]! : `${positionals[0]} ${positionals[1] ?? ''}`.trim();
-  const command = commands[name];
-  if (!command) return fail(`unknown command "${positionals.join(' ')}"\n\n${USAGE}`, 2);
+  const known = (n: string) => Object.hasOwn(commands, n);
+  const name = known(positionals[0]!) ? positionals[0]! : `${positionals[0]} ${positionals[1] ?? ''}`.trim();
+  if (!known(name)) return fail(`unknown command "${positionals.join(' ')}" (sleutel --help lists the commands)`, 2);
+  const command = commands[name]!;
 
   try {
     const config = loadConfig();
-    if (!config.databaseUrl) assertDataDirFree(config.dataDir);
-    const stores = await openStores(config);
+    // embedded mode: hold DATA_DIR while the command runs, so a server cannot open it meanwhile
+    const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+    const stores = await openStores(config).catch((error: unknown) => {
+      unlock();
+      throw error;
+    });
     try {
       const call: Invocation = { positionals: positionals.slice(name.split(' ').length), values, json, readStdin };
       await command(stores, call);
     } finally {
       await stores.kv.close();
       await stores.db.destroy();
+      unlock();
     }
     return 0;
   } catch (error) {

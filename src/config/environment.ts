@@ -82,11 +82,23 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const schema = z.object({
   NODE_ENV: optional(z.string()),
-  PORT: optional(z.coerce.number({ message: 'must be a port number (0-65535)' }).int('must be a port number (0-65535)').min(0, 'must be a port number (0-65535)').max(65535, 'must be a port number (0-65535)')),
+  PORT: optional(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be a port number (0-65535)')
+      .transform(Number)
+      .refine((n) => n <= 65535, 'must be a port number (0-65535)'),
+  ),
   ISSUER: optional(
     urlWithProtocols(['http:', 'https:']).refine((v) => {
-      const u = new URL(v);
-      return !u.search && !u.hash && !u.username;
+      // the raw string: URL() reports a bare "?" or "#" as empty, yet an issuer may carry neither
+      if (/[?#]/.test(v)) return false;
+      try {
+        const u = new URL(v);
+        return !u.username && !u.password;
+      } catch {
+        return false;
+      }
     }, 'must not have a query, fragment or credentials'),
   ),
   DATABASE_URL: optional(urlWithProtocols(['postgres:', 'postgresql:'])),

@@ -109,6 +109,23 @@ describe.each(storeModes)('sign-in with the authorization-code flow and PKCE (%s
     expect(portalAgain.html().querySelector('input[name=password]')).not.toBeNull();
   });
 
+  test('prompt=consent is approved without a screen (first-party clients), and offline_access is granted', async () => {
+    const browser = new Browser();
+    await staffRp.login(browser, seeded.staff);
+    const request = await staffRp.authorization({ prompt: 'consent', scope: 'openid email offline_access' });
+    const page = await browser.follow(request.url, staffRp.isCallback);
+    expect(staffRp.isCallback(page.url)).toBe(true);
+    const tokens = await staffRp.exchange(page.url, request);
+    expect(tokens.scope?.split(' ')).toEqual(expect.arrayContaining(['openid', 'email', 'offline_access']));
+    expect(tokens.refresh_token).toBeDefined();
+  });
+
+  test('prompt=none without a session answers login_required to the client', async () => {
+    const request = await staffRp.authorization({ prompt: 'none' });
+    const page = await new Browser().follow(request.url, staffRp.isCallback);
+    expect(new URL(page.url).searchParams.get('error')).toBe('login_required');
+  });
+
   test('English screens with ui_locales=en or Accept-Language', async () => {
     const viaParam = await new Browser().follow((await staffRp.authorization({ ui_locales: 'en' })).url, staffRp.isCallback);
     expect(viaParam.html().querySelector('h1')?.text).toBe('Sign in');
