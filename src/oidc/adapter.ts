@@ -6,9 +6,10 @@ import type { ClientStore, ClientRecord } from '../stores/clients.js';
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant']);
 const FALLBACK_TTL = 14 * 24 * 3600;
 
+// {id} is a Redis Cluster hash tag: an entry and its consumed mark live in one slot (read together).
 export const keys = {
-  model: (model: string, id: string) => `oidc:${model}:${id}`,
-  consumed: (model: string, id: string) => `oidc:${model}:${id}:consumed`,
+  model: (model: string, id: string) => `oidc:${model}:{${id}}`,
+  consumed: (model: string, id: string) => `oidc:${model}:{${id}}:consumed`,
   grant: (grantId: string) => `oidc:grant:${grantId}`,
   sessionUid: (uid: string) => `oidc:Session:uid:${uid}`,
   /** session ids of an account, to end all its sessions (DESIGN §2 rules 4 and 10) */
@@ -55,13 +56,14 @@ export class KeyValueAdapter implements Adapter {
   }
 
   /**
-   * Marks a code or refresh token as used, atomically: of two requests racing with the same code,
-   * exactly one wins; the loser revokes the whole grant (a reused code revokes what it issued).
+   * Marks a code or refresh token as used, atomically: of requests racing with the same code,
+   * exactly one wins; a loser revokes the whole grant (a reused code revokes what it issued).
+   * A code that is gone by now was revoked by such a loser (or expired): also refused.
    */
   async consume(id: string): Promise<void> {
     const key = keys.model(this.model, id);
     const [payload, ttl] = await Promise.all([this.kv.get(key), this.kv.ttl(key)]);
-    if (!payload) return;
+    if (!payload) throw new errors.InvalidGrant('grant request is invalid');
     const first = await this.kv.setIfAbsent(keys.consumed(this.model, id), String(Math.floor(Date.now() / 1000)), Math.max(ttl, 1));
     if (!first) {
       const { grantId } = JSON.parse(payload) as AdapterPayload;
@@ -85,12 +87,15 @@ export class KeyValueAdapter implements Adapter {
   }
 }
 
-/** Deletes every token issued under a grant, whatever its model. */
+/**
+ * Deletes every token issued under a grant, whatever its model. Consumed marks stay until their
+ * TTL: a request racing with the revocation must still find its code used, not free.
+ */
 export async function revokeGrant(kv: KeyValueStore, grantId: string): Promise<void> {
   const members = await kv.members(keys.grant(grantId));
-  const doomed = members.flatMap((m) => {
+  const doomed = members.map((m) => {
     const [model, id] = m.split(/:(.*)/s) as [string, string];
-    return [keys.model(model, id), keys.consumed(model, id)];
+    return keys.model(model, id);
   });
   await kv.delete(...doomed, keys.grant(grantId));
 }

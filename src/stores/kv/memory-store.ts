@@ -27,9 +27,17 @@ export class MemoryStore implements KeyValueStore {
     return entry;
   }
 
+  /** Like Redis, using a key as the other type is an error, not a silent null. */
   private string(key: string): string | null {
     const entry = this.live(key);
-    return entry && typeof entry.value === 'string' ? entry.value : null;
+    if (entry && typeof entry.value !== 'string') throw new Error(`WRONGTYPE ${key} holds a set`);
+    return entry ? (entry.value as string) : null;
+  }
+
+  private set_(key: string): Set<string> | undefined {
+    const entry = this.live(key);
+    if (entry && !(entry.value instanceof Set)) throw new Error(`WRONGTYPE ${key} holds a string`);
+    return entry?.value as Set<string> | undefined;
   }
 
   private expiry(ttlSeconds: number): number {
@@ -72,27 +80,29 @@ export class MemoryStore implements KeyValueStore {
   }
 
   async increment(key: string, ttlSeconds: number) {
+    const current = this.string(key);
     const entry = this.live(key);
-    const next = (entry ? Number(entry.value) : 0) + 1;
+    const next = (current === null ? 0 : Number(current)) + 1;
     this.entries.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? this.expiry(ttlSeconds) });
     return next;
   }
 
   async addToSet(key: string, member: string, ttlSeconds: number) {
+    const existing = this.set_(key);
     const entry = this.live(key);
-    const set = entry?.value instanceof Set ? entry.value : new Set<string>();
+    const set = existing ?? new Set<string>();
     set.add(member);
     this.entries.set(key, { value: set, expiresAt: Math.max(entry?.expiresAt ?? 0, this.expiry(ttlSeconds)) });
   }
 
   async removeFromSet(key: string, member: string) {
-    const entry = this.live(key);
-    if (entry?.value instanceof Set) entry.value.delete(member);
+    const set = this.set_(key);
+    set?.delete(member);
+    if (set?.size === 0) this.entries.delete(key); // Redis removes an empty set
   }
 
   async members(key: string) {
-    const entry = this.live(key);
-    return entry?.value instanceof Set ? [...entry.value] : [];
+    return [...(this.set_(key) ?? [])];
   }
 
   async ping() {}
