@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { Browser, messageOf, type Page } from '../helpers/browser.js';
-import { RelyingParty } from '../helpers/relying-party.js';
-import { credentials, seedTenant, type Seeded } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { credentials } from '../helpers/seed.js';
+import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 
 /**
@@ -10,28 +9,19 @@ import { storeModes } from '../helpers/stores.js';
  * live login interaction; afterwards the same interaction still accepts the right password.
  */
 describe.each(storeModes)('bad input on the login form (%s)', (mode) => {
-  let server: TestServer;
-  let seeded: Seeded;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startServer(mode);
-    seeded = await seedTenant(server.sleutel.stores);
-    rp = await RelyingParty.discover(server.url, seeded.staffClient);
-  });
-  afterAll(() => server.close());
+  const s = useScenario(mode);
 
   const openLogin = async () => {
     const browser = new Browser();
-    const page = await browser.follow((await rp.authorization()).url, rp.isCallback);
-    const action = new URL(page.html().querySelector('form')!.getAttribute('action')!, server.url).href;
+    const page = await browser.follow((await s.staffRp.authorization()).url, s.staffRp.isCallback);
+    const action = new URL(page.html().querySelector('form')!.getAttribute('action')!, s.server.url).href;
     const csrf = page.html().querySelector('input[name=csrf]')!.getAttribute('value')!;
     return { browser, page, action, csrf };
   };
 
   const expectStillWorks = async (browser: Browser, page: Page) => {
-    const done = await browser.submit(page, credentials(seeded.staff), rp.isCallback);
-    expect(rp.isCallback(done.url)).toBe(true);
+    const done = await browser.submit(page, credentials(s.seeded.staff), s.staffRp.isCallback);
+    expect(s.staffRp.isCallback(done.url)).toBe(true);
   };
 
   const nl = {
@@ -87,20 +77,20 @@ describe.each(storeModes)('bad input on the login form (%s)', (mode) => {
     const second = await openLogin();
     const answer = await second.browser.request(second.action, {
       method: 'POST',
-      form: { csrf: first.csrf, email: seeded.staff.email, password: seeded.staff.password },
+      form: { csrf: first.csrf, email: s.seeded.staff.email, password: s.seeded.staff.password },
     });
     expect(answer.status).toBe(403);
   });
 
   test('a login form of an unknown or finished interaction answers a clear 400 page', async () => {
     const browser = new Browser();
-    const answer = await browser.request(`${server.url}/interaction/does-not-exist/login`, { method: 'POST', form: { email: 'a@b.nl', password: 'x' } });
+    const answer = await browser.request(`${s.server.url}/interaction/does-not-exist/login`, { method: 'POST', form: { email: 'a@b.nl', password: 'x' } });
     expect(answer.status).toBe(400);
     expect(messageOf(answer)).toContain('Deze inlogpoging is verlopen of al afgerond');
 
     const { browser: b2, page } = await openLogin();
-    await b2.submit(page, credentials(seeded.staff), rp.isCallback);
-    const replay = await b2.submit(page, credentials(seeded.staff), rp.isCallback);
+    await b2.submit(page, credentials(s.seeded.staff), s.staffRp.isCallback);
+    const replay = await b2.submit(page, credentials(s.seeded.staff), s.staffRp.isCallback);
     expect(replay.status).toBe(400);
     expect(messageOf(replay)).toContain('Deze inlogpoging is verlopen of al afgerond');
   });

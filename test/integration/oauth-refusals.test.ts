@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { Browser, messageOf } from '../helpers/browser.js';
 import { RelyingParty } from '../helpers/relying-party.js';
-import { credentials, seedTenant, type Seeded } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { credentials } from '../helpers/seed.js';
+import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 
 describe.each(storeModes)('what the authorization server refuses (%s)', (mode) => {
-  let server: TestServer;
-  let seeded: Seeded;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startServer(mode);
-    seeded = await seedTenant(server.sleutel.stores);
-    rp = await RelyingParty.discover(server.url, seeded.staffClient);
-  });
-  afterAll(() => server.close());
+  const s = useScenario(mode);
 
   /** The authorization URL with some parameters changed or removed. */
   const authUrl = async (change: Record<string, string | null>) => {
-    const url = new URL((await rp.authorization()).url);
+    const url = new URL((await s.staffRp.authorization()).url);
     for (const [k, v] of Object.entries(change)) {
       if (v === null) url.searchParams.delete(k);
       else url.searchParams.set(k, v);
@@ -31,8 +22,8 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
   test('wrong password and unknown e-mail give the same answer', async () => {
     const attempt = async (email: string, password: string) => {
       const browser = new Browser();
-      const page = await browser.follow((await rp.authorization()).url, rp.isCallback);
-      const answer = await browser.submit(page, { email, password }, rp.isCallback);
+      const page = await browser.follow((await s.staffRp.authorization()).url, s.staffRp.isCallback);
+      const answer = await browser.submit(page, { email, password }, s.staffRp.isCallback);
       // the form echoes the typed address and carries per-browser tokens; the rest must be identical
       const normalised = answer.body
         .replaceAll(email, 'EMAIL')
@@ -40,30 +31,30 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
         .replace(/name="csrf" value="[^"]*"/, 'name="csrf" value="X"');
       return { status: answer.status, body: normalised, message: messageOf(answer) };
     };
-    const wrongPassword = await attempt(seeded.staff.email, 'not-the-password');
+    const wrongPassword = await attempt(s.seeded.staff.email, 'not-the-password');
     const unknownEmail = await attempt('niemand@zonnig.example', 'not-the-password');
     expect(wrongPassword.status).toBe(401);
     expect(unknownEmail).toEqual(wrongPassword);
     expect(wrongPassword.message).toBe('Het e-mailadres of het wachtwoord is onjuist.');
 
-    const events = await server.sleutel.stores.audit.list({ tenantId: seeded.tenantId, type: 'login.failed' });
+    const events = await s.server.sleutel.stores.audit.list({ tenantId: s.seeded.tenantId, type: 'login.failed' });
     expect(events.map((e) => e.details?.reason).sort()).toEqual(expect.arrayContaining(['unknown_email', 'wrong_password']));
   });
 
   test('an e-mail address is matched case-insensitively', async () => {
-    const { tokens } = await rp.login(new Browser(), { email: seeded.staff.email.toUpperCase(), password: seeded.staff.password });
-    expect(tokens.claims()!.sub).toBe(seeded.staff.id);
+    const { tokens } = await s.staffRp.login(new Browser(), { email: s.seeded.staff.email.toUpperCase(), password: s.seeded.staff.password });
+    expect(tokens.claims()!.sub).toBe(s.seeded.staff.id);
   });
 
   test('a disabled account cannot sign in, with the same answer', async () => {
-    await server.sleutel.stores.db('accounts').where({ id: seeded.portal.id }).update({ disabled: true });
-    const portalRp = await RelyingParty.discover(server.url, seeded.portalClient);
+    await s.server.sleutel.stores.db('accounts').where({ id: s.seeded.portal.id }).update({ disabled: true });
+    const portalRp = await RelyingParty.discover(s.server.url, s.seeded.portalClient);
     const browser = new Browser();
     const page = await browser.follow((await portalRp.authorization()).url, portalRp.isCallback);
-    const answer = await browser.submit(page, credentials(seeded.portal), portalRp.isCallback);
+    const answer = await browser.submit(page, credentials(s.seeded.portal), portalRp.isCallback);
     expect(answer.status).toBe(401);
     expect(messageOf(answer)).toBe('Het e-mailadres of het wachtwoord is onjuist.');
-    await server.sleutel.stores.db('accounts').where({ id: seeded.portal.id }).update({ disabled: false });
+    await s.server.sleutel.stores.db('accounts').where({ id: s.seeded.portal.id }).update({ disabled: false });
   });
 
   test.each([
@@ -72,9 +63,9 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
     ['implicit flow', { response_type: 'id_token' }],
     ['hybrid flow', { response_type: 'code id_token' }],
   ])('%s is refused', async (_name, change) => {
-    const page = await new Browser().follow(await authUrl(change), rp.isCallback);
+    const page = await new Browser().follow(await authUrl(change), s.staffRp.isCallback);
     // refused either on an error page or back at the client with an error; never a login form
-    if (rp.isCallback(page.url)) {
+    if (s.staffRp.isCallback(page.url)) {
       const params = new URL(page.url.replace('#', '?')).searchParams;
       expect(params.get('error')).toMatch(/invalid_request|unsupported_response_type/);
       expect(params.get('code')).toBeNull();
@@ -90,7 +81,7 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
     ['an extra query', (u: string) => `${u}?next=/admin`],
     ['another host', (u: string) => u.replace('rp.example', 'evil.example')],
   ])('a redirect URI with %s is refused without redirecting', async (_name, vary) => {
-    const page = await new Browser().follow(await authUrl({ redirect_uri: vary(seeded.staffClient.redirectUri) }));
+    const page = await new Browser().follow(await authUrl({ redirect_uri: vary(s.seeded.staffClient.redirectUri) }));
     expect(page.status).toBe(400);
     expect(page.headers.get('location')).toBeNull();
     expect(page.body).toContain('redirect_uri');
@@ -99,32 +90,32 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
 
   test('an authorization code used twice is refused and revokes what it issued', async () => {
     const browser = new Browser();
-    const request = await rp.authorization();
-    const page = await browser.follow(request.url, rp.isCallback);
-    const callback = await browser.submit(page, credentials(seeded.staff), rp.isCallback);
-    const tokens = await rp.exchange(callback.url, request);
-    await expect(rp.exchange(callback.url, request)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, seeded.staff.id)).rejects.toBeDefined();
-    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const request = await s.staffRp.authorization();
+    const page = await browser.follow(request.url, s.staffRp.isCallback);
+    const callback = await browser.submit(page, credentials(s.seeded.staff), s.staffRp.isCallback);
+    const tokens = await s.staffRp.exchange(callback.url, request);
+    await expect(s.staffRp.exchange(callback.url, request)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(s.staffRp.config, tokens.access_token, s.seeded.staff.id)).rejects.toBeDefined();
+    await expect(oidc.refreshTokenGrant(s.staffRp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('a code exchanged with the wrong PKCE verifier is refused', async () => {
     const browser = new Browser();
-    const request = await rp.authorization();
-    const page = await browser.follow(request.url, rp.isCallback);
-    const callback = await browser.submit(page, credentials(seeded.staff), rp.isCallback);
-    await expect(rp.exchange(callback.url, { ...request, verifier: oidc.randomPKCECodeVerifier() })).rejects.toMatchObject({ error: 'invalid_grant' });
+    const request = await s.staffRp.authorization();
+    const page = await browser.follow(request.url, s.staffRp.isCallback);
+    const callback = await browser.submit(page, credentials(s.seeded.staff), s.staffRp.isCallback);
+    await expect(s.staffRp.exchange(callback.url, { ...request, verifier: oidc.randomPKCECodeVerifier() })).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   test('a relying party cannot use client_credentials, and a wrong client secret is refused', async () => {
     const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
     const token = (auth: string, body: string) =>
-      fetch(`${server.url}/token`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body });
-    const cc = await token(basic(seeded.staffClient.clientId, seeded.staffClient.secret!), 'grant_type=client_credentials');
+      fetch(`${s.server.url}/token`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const cc = await token(basic(s.seeded.staffClient.clientId, s.seeded.staffClient.secret!), 'grant_type=client_credentials');
     expect(cc.status).toBe(400);
     const ccBody = (await cc.json()) as object;
     expect(ccBody).toEqual({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
-    const wrong = await token(basic(seeded.staffClient.clientId, 'wrong-secret'), 'grant_type=refresh_token&refresh_token=x');
+    const wrong = await token(basic(s.seeded.staffClient.clientId, 'wrong-secret'), 'grant_type=refresh_token&refresh_token=x');
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: string }).error).toBe('invalid_client');
   });

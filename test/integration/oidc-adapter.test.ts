@@ -4,9 +4,7 @@ import { errors, type AdapterPayload } from 'oidc-provider';
 import { KeyValueAdapter, keys } from '../../src/oidc/adapter.js';
 import { MemoryStore, type KeyValueStore } from '../../src/stores/kv/index.js';
 import { Browser } from '../helpers/browser.js';
-import { RelyingParty } from '../helpers/relying-party.js';
-import { seedTenant, type Seeded } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useScenario } from '../helpers/scenario.js';
 import { createRedisStore, storeModes } from '../helpers/stores.js';
 
 interface Subject {
@@ -229,33 +227,24 @@ describe.each(subjects)('KeyValueAdapter over %s', (_name, make) => {
 });
 
 describe.each(storeModes)('a reused authorization code at the token endpoint (%s)', (mode) => {
-  let server: TestServer;
-  let seeded: Seeded;
-  let rp: RelyingParty;
-
-  beforeAll(async () => {
-    server = await startServer(mode);
-    seeded = await seedTenant(server.sleutel.stores);
-    rp = await RelyingParty.discover(server.url, seeded.staffClient);
-  });
-  afterAll(() => server.close());
+  const s = useScenario(mode);
 
   /** Logs in with a browser and stops at the callback, leaving the code unexchanged. */
   async function codeFromLogin() {
     const browser = new Browser();
-    const request = await rp.authorization();
-    const loginPage = await browser.follow(request.url, rp.isCallback);
-    const callback = await browser.submit(loginPage, { email: seeded.staff.email, password: seeded.staff.password }, rp.isCallback);
-    expect(rp.isCallback(callback.url)).toBe(true);
+    const request = await s.staffRp.authorization();
+    const loginPage = await browser.follow(request.url, s.staffRp.isCallback);
+    const callback = await browser.submit(loginPage, { email: s.seeded.staff.email, password: s.seeded.staff.password }, s.staffRp.isCallback);
+    expect(s.staffRp.isCallback(callback.url)).toBe(true);
     const code = new URL(callback.url).searchParams.get('code');
     expect(code).toBeTruthy();
     return { code: code!, verifier: request.verifier };
   }
 
   async function exchange(code: string, verifier: string) {
-    const { clientId, secret, redirectUri } = seeded.staffClient;
+    const { clientId, secret, redirectUri } = s.seeded.staffClient;
     const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret!)}`).toString('base64');
-    const response = await fetch(`${server.url}/token`, {
+    const response = await fetch(`${s.server.url}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId }),
@@ -264,7 +253,7 @@ describe.each(storeModes)('a reused authorization code at the token endpoint (%s
   }
 
   const userinfoStatus = async (accessToken: string) =>
-    (await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+    (await fetch(`${s.server.url}/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status;
 
   test('sequential reuse: the second exchange fails and kills the first one\'s access token', async () => {
     const { code, verifier } = await codeFromLogin();
@@ -292,8 +281,8 @@ describe.each(storeModes)('a reused authorization code at the token endpoint (%s
 
     expect(await userinfoStatus(winner.body.access_token!)).toBe(401);
     // the refresh token issued with it is dead as well
-    const { clientId, secret } = seeded.staffClient;
-    const refresh = await fetch(`${server.url}/token`, {
+    const { clientId, secret } = s.seeded.staffClient;
+    const refresh = await fetch(`${s.server.url}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: winner.body.refresh_token! }),
