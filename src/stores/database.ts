@@ -32,7 +32,7 @@ export function openDatabase(options: { url?: string; dataDir?: string; poolMax?
  * knex records each migration's file name; strip the extension so `.ts` sources (tsx, jest) and
  * built `.js` files are the same migration.
  */
-class MigrationSource implements Knex.MigrationSource<string> {
+export class MigrationSource implements Knex.MigrationSource<string> {
   async getMigrations(): Promise<string[]> {
     return fs
       .readdirSync(migrationsDir)
