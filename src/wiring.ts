@@ -2,20 +2,31 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/environment.js';
 import { resolveSecrets } from './config/secrets.js';
+import { demoRelyingParty } from './demo/relying-party.js';
+import type { FlowDependencies } from './flows/dependencies.js';
 import { createApp } from './http/app.js';
+import { BrowserCookie } from './http/browser-cookie.js';
 import { Csrf } from './http/csrf.js';
+import { providerPages } from './http/provider-pages.js';
+import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
 import { operationsRoutes } from './http/routes/operations.js';
-import { providerPages } from './http/provider-pages.js';
-import { demoRelyingParty } from './demo/relying-party.js';
 import { Views } from './http/views.js';
 import type { Logger } from './log.js';
+import { Mailer } from './mail/mailer.js';
 import { Interactions } from './oidc/interactions.js';
+import { afterExplicitLogout } from './oidc/logout-hook.js';
 import { createProvider } from './oidc/provider.js';
+import { AccountSessions } from './oidc/sessions.js';
+import { AccountPageState } from './stores/account-page-state.js';
 import { pingDatabase, type Database } from './stores/database.js';
 import type { KeyValueStore } from './stores/kv/index.js';
+import { AccountLockout } from './stores/lockouts.js';
+import { LoginProgressStore } from './stores/login-progress.js';
 import { openStores, type Stores } from './stores/open.js';
+import { RemembranceStore } from './stores/remembrances.js';
+import path from 'node:path';
 
 export type { Stores };
 
@@ -23,6 +34,7 @@ export interface Sleutel {
   app: Koa;
   provider: Provider;
   stores: Stores;
+  flows: FlowDependencies;
   /** flips /readyz to 503 while the server drains */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -34,7 +46,6 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
   const { cookieKeys } = resolveSecrets(config);
   await stores.signingKeys.ensureActiveKey();
   const views = new Views();
-  const pages = providerPages(views);
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -54,9 +65,30 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
         return Boolean(account && account.tenantId === binding.tenant_id && account.pool === binding.pool && !account.disabled);
       },
     },
-    ...pages,
+    ...providerPages(views),
   });
   provider.on('server_error', (ctx, error) => (ctx.state.log ?? log).error({ err: error }, 'oidc-provider server error'));
+
+  const sessions = new AccountSessions(provider, stores.kv, log);
+  const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox'), views, log });
+  const flows: FlowDependencies = {
+    ...stores,
+    remembrances: new RemembranceStore(stores.kv),
+    lockout: new AccountLockout(stores.kv),
+    progress: new LoginProgressStore(stores.kv),
+    mailer,
+    sessions,
+  };
+  const csrf = new Csrf(cookieKeys, config.production);
+  const browser = new BrowserCookie(config.production);
+
+  // DESIGN §2 rule 11: an explicit logout forgets this browser when the tenant says so
+  const forgetBrowser = afterExplicitLogout(async (ctx, accountId) => {
+    const account = await stores.accounts.findById(accountId);
+    const tenant = account && (await stores.tenants.findById(account.tenantId));
+    const token = browser.read(ctx);
+    if (tenant?.policy.forget_two_factor_on_logout && token) await flows.remembrances.forget(accountId, token);
+  });
 
   let shuttingDown = false;
   const app = createApp({
@@ -68,26 +100,23 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     routers: [
       operationsRoutes({ checks: { database: () => pingDatabase(stores.db), kv: () => stores.kv.ping() }, isShuttingDown: () => shuttingDown }),
       assetRoutes(views),
-      interactionRoutes({
-        interactions: new Interactions(provider),
-        accounts: stores.accounts,
-        tenants: stores.tenants,
-        audit: stores.audit,
-        views,
-        csrf: new Csrf(cookieKeys, config.production),
-      }),
+      interactionRoutes({ flows, interactions: new Interactions(provider), views, csrf, browser }),
+      accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],
+    aroundProvider: [forgetBrowser],
   });
 
   return {
     app,
     provider,
     stores,
+    flows,
     beginShutdown: () => {
       shuttingDown = true;
     },
     close: async () => {
+      mailer.close();
       await stores.kv.close();
       await stores.db.destroy();
     },

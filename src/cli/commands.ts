@@ -126,7 +126,12 @@ export const commands: Record<string, Command> = {
   async 'keys reencrypt'(stores, call) {
     const clients = await stores.clients.reencrypt();
     const signingKeys = await stores.signingKeys.reencrypt();
-    print(call.json, { key_id: stores.box.activeKeyId, clients, signing_keys: signingKeys }, `re-encrypted under ${stores.box.activeKeyId}: ${clients} client secrets, ${signingKeys} signing keys`);
+    const totpSecrets = await stores.secondFactors.reencrypt();
+    print(
+      call.json,
+      { key_id: stores.box.activeKeyId, clients, signing_keys: signingKeys, totp_secrets: totpSecrets },
+      `re-encrypted under ${stores.box.activeKeyId}: ${clients} client secrets, ${signingKeys} signing keys, ${totpSecrets} TOTP secrets`,
+    );
   },
 
   async 'import econobis'() {

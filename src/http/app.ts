@@ -14,7 +14,16 @@ import type { Views } from './views.js';
  * passes requests it does not match on, so the provider sees them. oidc-provider renders its own
  * errors, so errorPage only ever sees ours. Body parsing happens only inside our routes.
  */
-export function createApp(deps: { provider: Provider; log: Logger; views: Views; trustProxy: boolean; cookieKeys: string[]; routers: Router[] }): Koa {
+export function createApp(deps: {
+  provider: Provider;
+  log: Logger;
+  views: Views;
+  trustProxy: boolean;
+  cookieKeys: string[];
+  routers: Router[];
+  /** middleware around the provider (e.g. after a logout) */
+  aroundProvider: Koa.Middleware[];
+}): Koa {
   const app = new Koa();
   app.proxy = deps.trustProxy;
   app.keys = deps.cookieKeys;
@@ -23,6 +32,7 @@ export function createApp(deps: { provider: Provider; log: Logger; views: Views;
   app.use(securityHeaders());
   app.use(errorPage(deps.views));
   for (const router of deps.routers) app.use(router.routes());
+  for (const middleware of deps.aroundProvider) app.use(middleware);
   app.use(mount(deps.provider as unknown as Koa));
   return app;
 }

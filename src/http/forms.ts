@@ -3,6 +3,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { SleutelError } from '../errors.js';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.js';
+import { isWellFormedRecoveryCode } from '../factors/recovery-code.js';
+import { CsrfRejected, type Csrf } from './csrf.js';
+import type { Context as KoaContext } from 'koa';
 
 /** A form that could not be read or did not validate; messageKey says what was wrong. */
 export class FormInvalid extends SleutelError {
@@ -55,11 +58,32 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer
 const text = () => z.string({ error: 'form.invalid_field' });
 
 export const fields = {
-  csrf: z.unknown(),
   email: text()
     .trim()
     .min(1, 'form.email_missing')
     .max(320, 'form.email_invalid')
     .regex(/^[^\s@]+@[^\s@]+$/, 'form.email_invalid'),
   password: text().min(1, 'form.password_missing').max(MAX_PASSWORD_LENGTH, 'form.password_too_long'),
+  current_password: text().min(1, 'form.current_password_missing').max(MAX_PASSWORD_LENGTH, 'form.password_too_long'),
+  // exactly six ASCII digits: "١٢٣٤٥٦" or " 123 456" are not accepted as codes
+  code: text().min(1, 'form.code_missing').regex(/^[0-9]{6}$/, 'form.code_invalid'),
+  recovery_code: text().min(1, 'form.recovery_code_missing').max(64, 'form.recovery_code_invalid').refine(isWellFormedRecoveryCode, 'form.recovery_code_invalid'),
 };
+
+export type Submitted<T> = { ok: true; data: T; raw: Record<string, unknown> } | { ok: false; status: number; messageKey: string; raw: Record<string, unknown> };
+
+/**
+ * A state-changing form post: body read, CSRF token checked, fields validated. Problems come back
+ * as a status and a message for the screen, not as exceptions, so each screen re-renders itself.
+ */
+export async function submittedForm<T extends z.ZodType>(ctx: KoaContext, csrf: Csrf, schema: T): Promise<Submitted<z.infer<T>>> {
+  let raw: Record<string, unknown> = {};
+  try {
+    raw = await readForm(ctx);
+    csrf.verify(ctx, raw.csrf);
+    return { ok: true, data: validate(schema, raw), raw };
+  } catch (error) {
+    if (error instanceof FormInvalid || error instanceof CsrfRejected) return { ok: false, status: error.status, messageKey: error.messageKey, raw };
+    throw error;
+  }
+}

@@ -34,7 +34,7 @@ export class Views {
       (catalogue[key] ?? fallback[key] ?? key).replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
   }
 
-  /** Renders `template` inside the layout; `data.title` is a catalogue key. */
+  /** Renders a template (screens call layout() themselves; `data.title` is a catalogue key). */
   render(template: string, locale: Locale, data: Record<string, unknown> = {}): string {
     return this.eta.render(template, { ...data, locale, t: this.translator(locale) });
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { SleutelError } from '../errors.js';
-import { clientBinding, type SleutelClientMetadata } from './client-binding.js';
+import { loginBinding, type SleutelClientMetadata } from './client-binding.js';
 
 /** What a screen needs to know of a pending authorization request. */
 export interface PendingInteraction {
@@ -12,8 +12,13 @@ export interface PendingInteraction {
   clientId: string;
   binding: SleutelClientMetadata;
   params: { ui_locales?: string; login_hint?: string; acr_values?: string; max_age?: string };
-  /** the account already signed in, when the prompt is not about login */
+  /** the account already signed in (a session exists) */
   accountId?: string;
+  /**
+   * The session's account only has to pass a fresh second factor (acr_values asked for it);
+   * its password was proven when the session began.
+   */
+  stepUpOnly: boolean;
 }
 
 type NodeCtx = { req: IncomingMessage; res: ServerResponse };
@@ -34,8 +39,8 @@ export class Interactions {
   async load(ctx: NodeCtx): Promise<PendingInteraction> {
     const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
     const clientId = String(details.params.client_id);
-    const binding = clientBinding(await this.provider.Client.find(clientId));
-    if (!binding?.pool) throw new InteractionExpired();
+    const binding = await loginBinding(this.provider, clientId, details.params);
+    if (!binding) throw new InteractionExpired();
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     return {
       uid: details.uid,
@@ -50,6 +55,7 @@ export class Interactions {
         max_age: str(details.params.max_age),
       },
       accountId: details.session?.accountId,
+      stepUpOnly: Boolean(details.session?.accountId) && details.prompt.reasons.length > 0 && details.prompt.reasons.every((r) => r === 'acr_step_up'),
     };
   }
 

@@ -1,10 +1,11 @@
 import type { JsonWebKey } from 'node:crypto';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_VALUES } from '../policy/authentication-level.js';
+import { ACR_TWO_FACTOR, ACR_VALUES } from '../policy/authentication-level.js';
 import type { KeyValueStore } from '../stores/kv/key-value-store.js';
 import type { ClientStore } from '../stores/clients.js';
 import { ClientAdapter, KeyValueAdapter } from './adapter.js';
-import { clientBinding } from './client-binding.js';
+import { ACCOUNT_CLIENT_PARAM, accountClientMetadata } from './account-client.js';
+import { loginBinding } from './client-binding.js';
 import { createFindAccount, type AccountDirectory } from './find-account.js';
 
 /**
@@ -35,18 +36,32 @@ export interface ProviderDependencies {
   renderLoggedOut(ctx: KoaContextWithOIDC): void;
 }
 
-/** The login prompt, plus: a session of another tenant or pool than the client's never counts. */
+/** True when the authorization request asks for the two-factor level (DESIGN §3). */
+export function requestsTwoFactor(acrValues: unknown): boolean {
+  return typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_TWO_FACTOR);
+}
+
+/**
+ * The login prompt, plus two checks: a session of another tenant or pool than the client's never
+ * counts, and `acr_values=urn:sleutel:acr:2fa` always asks for a fresh second factor (oidc-provider
+ * does not enforce acr_values by itself).
+ */
 function interactions(accounts: AccountDirectory): Configuration['interactions'] {
-  const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
-    new interactionPolicy.Check('account_not_in_client_pool', 'the session belongs to another tenant or pool', 'login_required', async (ctx) => {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  const login = policy.get('login')!;
+  login.checks.add(
+    new Check('account_not_in_client_pool', 'the session belongs to another tenant or pool', 'login_required', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
-      const binding = clientBinding(ctx.oidc.client);
-      if (!accountId || !binding) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return (await accounts.belongsTo(accountId, binding))
-        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
-        : interactionPolicy.Check.REQUEST_PROMPT;
+      if (!accountId || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
+      const binding = await loginBinding(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.params ?? {});
+      return binding && (await accounts.belongsTo(accountId, binding)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
+  );
+  login.checks.add(
+    new Check('acr_step_up', 'a fresh second factor is requested', 'login_required', (ctx) =>
+      requestsTwoFactor(ctx.oidc.params?.acr_values) && !ctx.oidc.result?.login ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
   );
   return { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` };
 }
@@ -66,6 +81,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     findAccount: createFindAccount(deps.accounts),
+    clients: [accountClientMetadata(deps.issuer)],
+    extraParams: [ACCOUNT_CLIENT_PARAM],
     scopes: ['openid', 'offline_access', 'email', 'profile', 'tenant'],
     claims: {
       // acr and amr under openid, or oidc-provider leaves them out of ID tokens

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { AccountStore } from './accounts.js';
 import { AuditLog } from './audit-events.js';
 import { ClientStore } from './clients.js';
+import { SecondFactorStore } from './second-factors.js';
 import { migrate, openDatabase, type Database } from './database.js';
 import { openKeyValueStore, type KeyValueStore } from './kv/index.js';
 import { SigningKeyStore } from './signing-keys.js';
@@ -18,6 +19,7 @@ export interface Stores {
   accounts: AccountStore;
   clients: ClientStore;
   signingKeys: SigningKeyStore;
+  secondFactors: SecondFactorStore;
   audit: AuditLog;
 }
 
@@ -36,6 +38,7 @@ export async function openStores(config: Config, log?: Logger, overrides: { db?:
     accounts: new AccountStore(db),
     clients: new ClientStore(db, box),
     signingKeys: new SigningKeyStore(db, box),
+    secondFactors: new SecondFactorStore(db, box),
     audit: new AuditLog(db),
   };
 }

@@ -249,9 +249,9 @@ describe.each(modes)('the sleutel command line (%s)', (mode) => {
         const withNewKey = { ENCRYPTION_KEYS: `${NEW_ENCRYPTION_KEY},${TEST_KEYS.ENCRYPTION_KEYS}` };
         const out = jsonOutput(await cli(['keys', 'reencrypt', '--json'], '', withNewKey));
         // three client secrets (two confidential RPs and the service client; the public one has none) and both signing keys
-        expect(out).toEqual({ key_id: 'test2', clients: 3, signing_keys: 2 });
+        expect(out).toEqual({ key_id: 'test2', clients: 3, signing_keys: 2, totp_secrets: 0 });
         // nothing is stale any more
-        expect(jsonOutput(await cli(['keys', 'reencrypt', '--json'], '', withNewKey))).toEqual({ key_id: 'test2', clients: 0, signing_keys: 0 });
+        expect(jsonOutput(await cli(['keys', 'reencrypt', '--json'], '', withNewKey))).toEqual({ key_id: 'test2', clients: 0, signing_keys: 0, totp_secrets: 0 });
       },
       TIMEOUT,
     );

@@ -1,101 +1,233 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import type { FlowDependencies } from '../../flows/dependencies.js';
+import { beginEnrollment, enrollmentScreen } from '../../flows/enrollment/begin-enrollment.js';
+import { confirmEnrollment } from '../../flows/enrollment/confirm-enrollment.js';
+import { chooseSecondStep } from '../../flows/login/choose-second-step.js';
+import { completeLogin } from '../../flows/login/complete-login.js';
 import { signInWithPassword } from '../../flows/login/sign-in-with-password.js';
-import { authenticationLevel } from '../../policy/authentication-level.js';
-import type { AccountStore } from '../../stores/accounts.js';
-import type { AuditLog } from '../../stores/audit-events.js';
-import type { TenantStore } from '../../stores/tenants.js';
-import type { Interactions, PendingInteraction } from '../../oidc/interactions.js';
-import { CsrfRejected, type Csrf } from '../csrf.js';
-import { fields, FormInvalid, readForm, validate } from '../forms.js';
+import { useRecoveryCode } from '../../flows/login/use-recovery-code.js';
+import { verifyLoginCode, type CodeOutcome } from '../../flows/login/verify-code.js';
+import { InteractionExpired, type Interactions, type PendingInteraction } from '../../oidc/interactions.js';
+import { requestsTwoFactor } from '../../oidc/provider.js';
+import type { Amr } from '../../policy/authentication-level.js';
+import type { Account } from '../../stores/accounts.js';
+import type { LoginProgress } from '../../stores/login-progress.js';
+import type { Tenant } from '../../stores/tenants.js';
+import type { BrowserCookie } from '../browser-cookie.js';
+import type { Csrf } from '../csrf.js';
+import { fields, submittedForm } from '../forms.js';
 import { chooseLocale, type Views } from '../views.js';
 
 export interface InteractionRouteDeps {
+  flows: FlowDependencies;
   interactions: Interactions;
-  accounts: AccountStore;
-  tenants: TenantStore;
-  audit: AuditLog;
   views: Views;
   csrf: Csrf;
+  browser: BrowserCookie;
 }
 
 const loginForm = z.object({ email: fields.email, password: fields.password });
+const codeForm = z.object({ code: fields.code });
+const recoveryForm = z.object({ recovery_code: fields.recovery_code });
+const emptyForm = z.object({});
 
 /**
- * The screens of an authorization request: /interaction/:uid (what to show) and its form posts.
- * Thin: read the form, call the flow, render or finish.
+ * The screens of an authorization request (DESIGN §2 rule 7, 8): the password, then — unless this
+ * browser is remembered — the code, the recovery code, or enrollment; all inside one interaction.
+ * Each handler reads its form, calls a flow, and renders the next screen or finishes.
  */
 export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
+  const { flows } = deps;
 
-  const renderLogin = async (ctx: Context, interaction: PendingInteraction, extra: { email?: string; error?: string }) => {
-    const tenant = await deps.tenants.findById(interaction.binding.tenant_id);
+  const page = (ctx: Context, template: string, data: Record<string, unknown>, status = 200) => {
+    ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.views.render('login', ctx.state.locale, {
-      uid: interaction.uid,
-      csrf: deps.csrf.token(ctx),
-      tenantName: tenant?.name,
-      email: extra.email ?? interaction.params.login_hint,
-      error: extra.error,
-    });
+    ctx.body = deps.views.render(template, ctx.state.locale, { csrf: deps.csrf.token(ctx), ...data });
   };
 
   const load = async (ctx: Context) => {
     const interaction = await deps.interactions.load(ctx);
     ctx.state.locale = chooseLocale(interaction.params.ui_locales, ctx.get('accept-language'));
-    return interaction;
+    const tenant = await flows.tenants.findById(interaction.binding.tenant_id);
+    if (!tenant) throw new InteractionExpired();
+    return { interaction, tenant };
+  };
+
+  /** The login in progress, with its account; a missing or unexpected one is an expired interaction. */
+  const inProgress = async (uid: string, ...steps: LoginProgress['step'][]) => {
+    const progress = await flows.progress.get(uid);
+    const account = progress && (await flows.accounts.findById(progress.accountId));
+    if (!progress || !account || !steps.includes(progress.step)) throw new InteractionExpired();
+    return { progress, account };
+  };
+
+  const showLogin = (ctx: Context, interaction: PendingInteraction, tenant: Tenant, extra: { email?: string; error?: string; status?: number } = {}) =>
+    page(ctx, 'login', { uid: interaction.uid, tenantName: tenant.name, email: extra.email ?? interaction.params.login_hint, error: extra.error }, extra.status);
+
+  const showStep = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, progress: LoginProgress, account: Account, extra: { error?: string; status?: number; attemptsLeft?: number } = {}) => {
+    const common = { uid: interaction.uid, tenantName: tenant.name, error: extra.error };
+    switch (progress.step) {
+      case 'challenge':
+        return page(ctx, 'challenge', { ...common, attemptsLeft: extra.attemptsLeft }, extra.status);
+      case 'enroll': {
+        const screen = await enrollmentScreen(flows, account, tenant, progress.pendingSecret!);
+        return page(ctx, 'enroll', { ...common, ...screen, skippable: progress.skippable, action: `/interaction/${interaction.uid}/enroll` }, extra.status);
+      }
+      case 'recovery_code_shown':
+        return page(ctx, 'continue', common);
+      case 'ended':
+        return page(ctx, 'error', { ...common, messageKey: 'challenge.too_many', abort: `/interaction/${interaction.uid}/abort` }, 403);
+    }
+  };
+
+  /** The end of a login: acr/amr, the browser remembered after a code, the interaction finished. */
+  const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false) => {
+    const done = await completeLogin(flows, { account, tenant, amr, remembered, clientId: interaction.clientId, ip: ctx.ip });
+    if (done.rememberHours > 0) {
+      const token = deps.browser.ensure(ctx, done.rememberHours);
+      await flows.remembrances.remember(account.id, token, done.rememberHours).catch((error: Error) => {
+        ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
+      });
+    }
+    await flows.progress.clear(interaction.uid);
+    await deps.interactions.finishLogin(ctx, { accountId: account.id, acr: done.acr, amr: done.amr });
+  };
+
+  /** After the password (or, for a step-up, the session): finish, or go on to the code or enrollment. */
+  const secondStep = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[]) => {
+    const decision = await chooseSecondStep(flows, {
+      account,
+      tenant,
+      browserToken: deps.browser.read(ctx),
+      twoFactorRequested: requestsTwoFactor(interaction.params.acr_values),
+      maxAgeGiven: interaction.params.max_age !== undefined,
+    });
+    if (decision.next === 'done') return finish(ctx, interaction, tenant, account, amr, decision.reason === 'browser_remembered');
+    const progress: LoginProgress = { accountId: account.id, step: decision.next, amr, codeFailures: 0, skippable: !decision.required };
+    if (decision.next === 'enroll') progress.pendingSecret = beginEnrollment(flows, account);
+    await flows.progress.save(interaction.uid, progress);
+    ctx.redirect(`/interaction/${interaction.uid}`);
+    ctx.status = 303;
+  };
+
+  /** The shared answer to a code or recovery code that was not accepted. */
+  const refused = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, progress: LoginProgress, account: Account, outcome: Exclude<CodeOutcome, { result: 'accepted' }>, template: 'challenge' | 'recovery') => {
+    if (outcome.result === 'challenge_ended') progress.step = 'ended';
+    await flows.progress.save(interaction.uid, progress);
+    if (outcome.result === 'locked') {
+      return page(ctx, 'error', { tenantName: tenant.name, messageKey: 'challenge.locked', minutes: Math.ceil(outcome.seconds / 60), abort: `/interaction/${interaction.uid}/abort` }, 429);
+    }
+    if (outcome.result === 'challenge_ended') return showStep(ctx, interaction, tenant, progress, account);
+    const error = template === 'challenge' ? 'challenge.wrong_code' : 'recovery.wrong_code';
+    return page(ctx, template, { uid: interaction.uid, tenantName: tenant.name, error, attemptsLeft: outcome.attemptsLeft }, 401);
   };
 
   router.get('/', async (ctx) => {
-    const interaction = await load(ctx);
-    if (interaction.prompt === 'consent') {
-      await deps.interactions.approveConsent(ctx);
-      return;
+    const { interaction, tenant } = await load(ctx);
+    if (interaction.prompt === 'consent') return deps.interactions.approveConsent(ctx);
+    const progress = await flows.progress.get(interaction.uid);
+    const account = progress && (await flows.accounts.findById(progress.accountId));
+    if (progress && account) return showStep(ctx, interaction, tenant, progress, account);
+    if (interaction.stepUpOnly) {
+      const sessionAccount = await flows.accounts.findById(interaction.accountId!);
+      if (sessionAccount && !sessionAccount.disabled) return secondStep(ctx, interaction, tenant, sessionAccount, ['pwd']);
     }
-    await renderLogin(ctx, interaction, {});
+    return showLogin(ctx, interaction, tenant);
   });
 
   router.post('/login', async (ctx) => {
-    const interaction = await load(ctx);
-    let email: string | undefined;
-    try {
-      const body = await readForm(ctx);
-      email = typeof body.email === 'string' && body.email.length <= 320 ? body.email : undefined;
-      deps.csrf.verify(ctx, body.csrf);
-      const form = validate(loginForm, body);
-      const outcome = await signInWithPassword(deps, {
-        tenantId: interaction.binding.tenant_id,
-        pool: interaction.binding.pool!,
-        email: form.email,
-        password: form.password,
-        ip: ctx.ip,
-        clientId: interaction.clientId,
-      });
-      if (!outcome.ok) {
-        ctx.status = 401;
-        await renderLogin(ctx, interaction, { email: form.email, error: 'login.failed' });
-        return;
-      }
-      await deps.audit.record({
-        type: 'login.succeeded',
-        tenantId: outcome.account.tenantId,
-        accountId: outcome.account.id,
-        actor: `account:${outcome.account.id}`,
-        ip: ctx.ip,
-        details: { client_id: interaction.clientId, factors: ['pwd'] },
-      });
-      await deps.interactions.finishLogin(ctx, { accountId: outcome.account.id, ...authenticationLevel({ password: true }) });
-    } catch (error) {
-      if (!(error instanceof FormInvalid || error instanceof CsrfRejected)) throw error;
-      ctx.status = error.status;
-      await renderLogin(ctx, interaction, { email, error: error.messageKey });
+    const { interaction, tenant } = await load(ctx);
+    const form = await submittedForm(ctx, deps.csrf, loginForm);
+    const typedEmail = typeof form.raw.email === 'string' && form.raw.email.length <= 320 ? form.raw.email : undefined;
+    if (!form.ok) return showLogin(ctx, interaction, tenant, { email: typedEmail, error: form.messageKey, status: form.status });
+    const outcome = await signInWithPassword(flows, {
+      tenantId: tenant.id,
+      pool: interaction.binding.pool!,
+      email: form.data.email,
+      password: form.data.password,
+      ip: ctx.ip,
+      clientId: interaction.clientId,
+    });
+    if (!outcome.ok) return showLogin(ctx, interaction, tenant, { email: form.data.email, error: 'login.failed', status: 401 });
+    await flows.progress.clear(interaction.uid);
+    return secondStep(ctx, interaction, tenant, outcome.account, ['pwd']);
+  });
+
+  router.post('/code', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    const form = await submittedForm(ctx, deps.csrf, codeForm);
+    if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
+    if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
+    const outcome = await verifyLoginCode(flows, { account, progress, code: form.data.code, ip: ctx.ip });
+    if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'challenge');
+    return finish(ctx, interaction, tenant, account, [...progress.amr, 'otp']);
+  });
+
+  router.get('/recovery', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    await inProgress(interaction.uid, 'challenge');
+    page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name });
+  });
+
+  router.post('/recovery', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    const form = await submittedForm(ctx, deps.csrf, recoveryForm);
+    if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
+    if (!form.ok) return page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, error: form.messageKey }, form.status);
+    const outcome = await useRecoveryCode(flows, { account, progress, recoveryCode: form.data.recovery_code, ip: ctx.ip, locale: ctx.state.locale });
+    if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'recovery');
+    const { required } = await chooseSecondStep(flows, { account, tenant, twoFactorRequested: false, maxAgeGiven: false });
+    await flows.progress.save(interaction.uid, {
+      accountId: account.id,
+      step: 'enroll',
+      amr: [...progress.amr, 'rec'],
+      codeFailures: 0,
+      skippable: !required,
+      pendingSecret: beginEnrollment(flows, account),
+    });
+    ctx.redirect(`/interaction/${interaction.uid}`);
+    ctx.status = 303;
+  });
+
+  router.post('/enroll', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    const { progress, account } = await inProgress(interaction.uid, 'enroll');
+    const form = await submittedForm(ctx, deps.csrf, codeForm);
+    if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
+    const outcome = await confirmEnrollment(flows, { account, sealedSecret: progress.pendingSecret!, code: form.data.code, ip: ctx.ip, locale: ctx.state.locale });
+    if (!outcome.ok) {
+      if (outcome.reason === 'already_enabled') throw new InteractionExpired();
+      return showStep(ctx, interaction, tenant, progress, account, { error: 'enroll.wrong_code', status: 400 });
     }
+    await flows.progress.save(interaction.uid, { ...progress, step: 'recovery_code_shown', amr: [...progress.amr, 'otp'], pendingSecret: undefined });
+    page(ctx, 'recovery-code', { uid: interaction.uid, tenantName: tenant.name, recoveryCode: outcome.recoveryCode, action: `/interaction/${interaction.uid}/continue` });
+  });
+
+  router.post('/enroll/skip', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    const { progress, account } = await inProgress(interaction.uid, 'enroll');
+    const form = await submittedForm(ctx, deps.csrf, emptyForm);
+    if (!form.ok || !progress.skippable) return showStep(ctx, interaction, tenant, progress, account, { error: form.ok ? 'enroll.required' : form.messageKey, status: 403 });
+    return finish(ctx, interaction, tenant, account, progress.amr);
+  });
+
+  router.post('/continue', async (ctx) => {
+    const { interaction, tenant } = await load(ctx);
+    const { progress, account } = await inProgress(interaction.uid, 'recovery_code_shown');
+    const form = await submittedForm(ctx, deps.csrf, emptyForm);
+    if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
+    return finish(ctx, interaction, tenant, account, progress.amr);
   });
 
   router.get('/abort', async (ctx) => {
-    await load(ctx);
+    const { interaction } = await load(ctx);
+    await flows.progress.clear(interaction.uid);
     await deps.interactions.abort(ctx);
   });
 

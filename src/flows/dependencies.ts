@@ -1,0 +1,30 @@
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { AccountStore } from '../stores/accounts.js';
+import type { AuditLog } from '../stores/audit-events.js';
+import type { AccountLockout } from '../stores/lockouts.js';
+import type { LoginProgressStore } from '../stores/login-progress.js';
+import type { RemembranceStore } from '../stores/remembrances.js';
+import type { SecondFactorStore } from '../stores/second-factors.js';
+import type { TenantStore } from '../stores/tenants.js';
+import type { KeyValueStore } from '../stores/kv/key-value-store.js';
+
+/** Ends an account's sessions at Sleutel and its relying parties (implemented in src/oidc). */
+export interface SessionTerminator {
+  endAll(accountId: string, options?: { exceptUid?: string }): Promise<number>;
+}
+
+/** What the flows work with; built once in src/wiring.ts. */
+export interface FlowDependencies {
+  accounts: AccountStore;
+  tenants: TenantStore;
+  secondFactors: SecondFactorStore;
+  remembrances: RemembranceStore;
+  lockout: AccountLockout;
+  progress: LoginProgressStore;
+  audit: AuditLog;
+  mailer: Mailer;
+  box: SecretBox;
+  kv: KeyValueStore;
+  sessions: SessionTerminator;
+}

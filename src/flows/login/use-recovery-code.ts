@@ -1,0 +1,34 @@
+import { isWellFormedRecoveryCode, recoveryCodeMatches } from '../../factors/recovery-code.js';
+import type { Account } from '../../stores/accounts.js';
+import type { LoginProgress } from '../../stores/login-progress.js';
+import type { FlowDependencies } from '../dependencies.js';
+import { removeSecondFactor } from '../remove-second-factor.js';
+import { checkSecondFactor, type CodeOutcome } from './verify-code.js';
+
+/**
+ * Rule 8: the recovery code signs the person in once and resets 2FA (secret and code removed,
+ * remembered browsers forgotten); the login then continues into enrollment. Wrong recovery codes
+ * count like wrong codes.
+ */
+export async function useRecoveryCode(
+  deps: FlowDependencies,
+  input: { account: Account; progress: LoginProgress; recoveryCode: string; ip: string; locale: 'nl' | 'en' },
+): Promise<CodeOutcome> {
+  const outcome = await checkSecondFactor(deps, input, 'recovery_code', async () => {
+    if (!isWellFormedRecoveryCode(input.recoveryCode)) return false;
+    const stored = await deps.secondFactors.recoveryCodeHash(input.account.id);
+    return Boolean(stored && recoveryCodeMatches(input.recoveryCode, stored) && (await deps.secondFactors.consumeRecoveryCode(input.account.id, stored)));
+  });
+  if (outcome.result === 'accepted') {
+    await removeSecondFactor(deps, {
+      account: input.account,
+      event: 'two_factor.recovery_used',
+      mail: 'recovery_code_used',
+      actor: `account:${input.account.id}`,
+      ip: input.ip,
+      locale: input.locale,
+      endSessions: true,
+    });
+  }
+  return outcome;
+}

@@ -1,0 +1,30 @@
+import type { MailTemplate } from '../mail/mailer.js';
+import type { Account } from '../stores/accounts.js';
+import type { FlowDependencies } from './dependencies.js';
+import { notify } from './notify.js';
+
+/**
+ * Takes 2FA off an account — disable (rule 9), recovery (rule 8), admin reset (rule 10): secret
+ * and recovery code removed, every remembered browser forgotten, sessions ended (but `keepSessionUid`,
+ * the one the person is using), an audit event and a mail to the holder.
+ */
+export async function removeSecondFactor(
+  deps: FlowDependencies,
+  input: {
+    account: Account;
+    event: 'two_factor.disabled' | 'two_factor.recovery_used' | 'two_factor.reset';
+    mail: MailTemplate;
+    actor: string;
+    ip: string | null;
+    locale: 'nl' | 'en';
+    keepSessionUid?: string;
+    endSessions: boolean;
+  },
+): Promise<void> {
+  const { account } = input;
+  await deps.secondFactors.remove(account.id);
+  await deps.remembrances.forgetAll(account.id);
+  const endedSessions = input.endSessions ? await deps.sessions.endAll(account.id, { exceptUid: input.keepSessionUid }) : 0;
+  await deps.audit.record({ type: input.event, tenantId: account.tenantId, accountId: account.id, actor: input.actor, ip: input.ip, details: { ended_sessions: endedSessions } });
+  await notify(deps, account, input.mail, input.locale);
+}

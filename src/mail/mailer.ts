@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from '../log.js';
+import type { Locale, Views } from '../http/views.js';
+
+export type MailTemplate = 'two_factor_enabled' | 'two_factor_disabled' | 'recovery_code_used' | 'two_factor_reset';
+
+export interface Mail {
+  to: string;
+  template: MailTemplate;
+  locale: Locale;
+  params?: Record<string, string>;
+}
+
+/**
+ * Notification mail: over SMTP_URL with nodemailer, or — without it — written as .eml files to
+ * DATA_DIR/outbox/ and logged, so a developer sees every mail. Texts come from the catalogues
+ * (`mail.<template>.subject` / `.body`), HTML from interactions/templates/mail.eta.
+ * Sending never fails the flow that triggered it: a notification is not worth a lost login.
+ */
+export class Mailer {
+  private readonly transport: Transporter;
+
+  constructor(
+    private readonly options: { smtpUrl?: string; from: string; outboxDir: string; views: Views; log: Logger },
+  ) {
+    this.transport = options.smtpUrl
+      ? nodemailer.createTransport(options.smtpUrl)
+      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  }
+
+  compose(mail: Mail): { subject: string; text: string; html: string } {
+    const t = this.options.views.translator(mail.locale);
+    const params = mail.params ?? {};
+    const subject = t(`mail.${mail.template}.subject`, params);
+    const paragraphs = [...t(`mail.${mail.template}.body`, params).split('\n\n'), t('mail.footer', params)];
+    const html = this.options.views.render('mail', mail.locale, { subject, paragraphs });
+    return { subject, text: paragraphs.join('\n\n'), html };
+  }
+
+  async send(mail: Mail): Promise<void> {
+    const { subject, text, html } = this.compose(mail);
+    try {
+      const info = await this.transport.sendMail({ from: this.options.from, to: mail.to, subject, text, html });
+      if (this.options.smtpUrl) {
+        this.options.log.info({ template: mail.template }, 'mail sent');
+        return;
+      }
+      fs.mkdirSync(this.options.outboxDir, { recursive: true });
+      const file = path.join(this.options.outboxDir, `${Date.now()}-${randomBytes(4).toString('hex')}-${mail.template}.eml`);
+      fs.writeFileSync(file, (info as unknown as { message: Buffer }).message);
+      this.options.log.info({ template: mail.template, file }, 'mail written to the outbox (SMTP_URL not set)');
+    } catch (error) {
+      this.options.log.error({ template: mail.template, err: { message: (error as Error).message } }, 'mail could not be sent');
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

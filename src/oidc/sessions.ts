@@ -1,0 +1,56 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../log.js';
+import type { KeyValueStore } from '../stores/kv/key-value-store.js';
+import { keys } from './adapter.js';
+
+/**
+ * The sessions of an account, through oidc-provider's Session model and our account index
+ * (oidc-provider has no lookup by account). Ending one notifies every relying party of it with a
+ * back-channel logout, revokes its grants (offline ones too) and destroys the session.
+ */
+export class AccountSessions {
+  constructor(
+    private readonly provider: Provider,
+    private readonly kv: KeyValueStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** The account signed in to Sleutel in this browser, if any. */
+  async current(ctx: Context): Promise<{ accountId: string; sessionUid: string } | undefined> {
+    const session = await this.provider.Session.get(ctx as never);
+    return session.accountId ? { accountId: session.accountId, sessionUid: session.uid } : undefined;
+  }
+
+  /** Ends every session of the account (but the one with `exceptUid`); returns how many ended. */
+  async endAll(accountId: string, options: { exceptUid?: string } = {}): Promise<number> {
+    let ended = 0;
+    for (const id of await this.kv.members(keys.accountSessions(accountId))) {
+      const session = await this.provider.Session.find(id);
+      if (!session) {
+        await this.kv.removeFromSet(keys.accountSessions(accountId), id);
+        continue;
+      }
+      if (session.uid === options.exceptUid || session.accountId !== accountId) continue;
+      for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
+        const { sid, grantId } = authorization as { sid?: string; grantId?: string };
+        const client = await this.provider.Client.find(clientId);
+        if (client?.backchannelLogoutUri && sid) {
+          await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> })
+            .backchannelLogout(accountId, sid)
+            .catch((error: Error) => this.log.warn({ client_id: clientId, err: { message: error.message } }, 'back-channel logout failed'));
+        }
+        if (grantId) await this.revokeGrant(grantId);
+      }
+      await session.destroy();
+      ended += 1;
+    }
+    return ended;
+  }
+
+  private async revokeGrant(grantId: string): Promise<void> {
+    const { AccessToken, RefreshToken, AuthorizationCode, Grant } = this.provider;
+    await Promise.all([AccessToken, RefreshToken, AuthorizationCode].map((model) => model.adapter.revokeByGrantId(grantId)));
+    await Grant.adapter.destroy(grantId);
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Progressive lockout after failures, as Econobis does today (DESIGN §6): the 5th failure locks
+ * for 15 minutes, the 10th (and every 5th after it) for an hour; never permanently (an admin can
+ * unblock earlier). Failures are counted in a window that starts at the first one and is cleared
+ * by a successful sign-in.
+ */
+export const FAILURE_WINDOW_SECONDS = 24 * 3600;
+
+/** How long to lock after the `failures`-th failure; 0 for no lock now. */
+export function lockSecondsAfter(failures: number): number {
+  if (failures < 5 || failures % 5 !== 0) return 0;
+  return failures === 5 ? 15 * 60 : 3600;
+}
+
+/** Wrong codes allowed within one login challenge before it ends. */
+export const MAX_CODE_ATTEMPTS_PER_CHALLENGE = 5;

@@ -1,0 +1,38 @@
+import type { Amr } from '../policy/authentication-level.js';
+import type { KeyValueStore } from './kv/key-value-store.js';
+
+/**
+ * Where a login stands between its screens, keyed by the interaction's uid (which only the
+ * browser holding the interaction cookie can use) and living as long as an interaction.
+ */
+export interface LoginProgress {
+  accountId: string;
+  step: 'challenge' | 'enroll' | 'recovery_code_shown' | 'ended';
+  /** factors passed so far in this login */
+  amr: Amr[];
+  codeFailures: number;
+  /** enrollment may be skipped (2FA not required for the account) */
+  skippable: boolean;
+  /** the sealed secret of an enrollment that awaits its confirming code */
+  pendingSecret?: string;
+}
+
+const TTL_SECONDS = 3600;
+const key = (uid: string) => `login:${uid}`;
+
+export class LoginProgressStore {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  async get(uid: string): Promise<LoginProgress | undefined> {
+    const value = await this.kv.get(key(uid));
+    return value ? (JSON.parse(value) as LoginProgress) : undefined;
+  }
+
+  async save(uid: string, progress: LoginProgress): Promise<void> {
+    await this.kv.set(key(uid), JSON.stringify(progress), TTL_SECONDS);
+  }
+
+  async clear(uid: string): Promise<void> {
+    await this.kv.delete(key(uid));
+  }
+}

@@ -1,0 +1,99 @@
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from './database.js';
+
+export interface TotpCredential {
+  secret: string;
+  confirmedAt: Date;
+  lastTimeStep: number;
+}
+
+/**
+ * Confirmed TOTP credentials and recovery codes. The time step is recorded with a conditional
+ * update, so of two requests (on any instances) with the same code exactly one is accepted.
+ */
+export class SecondFactorStore {
+  constructor(
+    private readonly db: Database,
+    private readonly box: SecretBox,
+  ) {}
+
+  private context(accountId: string) {
+    return `totp:${accountId}`;
+  }
+
+  async findTotp(accountId: string): Promise<TotpCredential | undefined> {
+    const row = await this.db('totp_credentials').where({ account_id: accountId }).first();
+    if (!row) return undefined;
+    return {
+      secret: this.box.open(row.secret_sealed, this.context(accountId)).toString('utf8'),
+      confirmedAt: new Date(row.confirmed_at),
+      lastTimeStep: Number(row.last_time_step),
+    };
+  }
+
+  async isEnabled(accountId: string): Promise<boolean> {
+    return Boolean(await this.db('totp_credentials').where({ account_id: accountId }).first('account_id'));
+  }
+
+  /** Which of these accounts have 2FA (for lists and statistics). */
+  async enabledAmong(accountIds: string[]): Promise<Set<string>> {
+    if (accountIds.length === 0) return new Set();
+    const rows = await this.db('totp_credentials').whereIn('account_id', accountIds).select('account_id');
+    return new Set(rows.map((r: { account_id: string }) => r.account_id));
+  }
+
+  /**
+   * Enables 2FA: the confirmed secret with the step of the confirming code, and the recovery code's
+   * hash, in one transaction. False when 2FA was enabled meanwhile (a second tab), changing nothing.
+   */
+  async enable(accountId: string, secret: string, timeStep: number, recoveryCodeHash: string): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const inserted = await trx('totp_credentials')
+        .insert({ account_id: accountId, secret_sealed: this.box.seal(secret, this.context(accountId)), last_time_step: timeStep })
+        .onConflict('account_id')
+        .ignore()
+        .returning('account_id');
+      if (inserted.length === 0) return false;
+      await trx('recovery_codes').insert({ account_id: accountId, code_hash: recoveryCodeHash }).onConflict('account_id').merge();
+      return true;
+    });
+  }
+
+  /** Records an accepted time step; false when this or a later step was already accepted (replay). */
+  async acceptTimeStep(accountId: string, timeStep: number): Promise<boolean> {
+    const updated = await this.db('totp_credentials')
+      .where({ account_id: accountId })
+      .andWhere('last_time_step', '<', timeStep)
+      .update({ last_time_step: timeStep });
+    return updated === 1;
+  }
+
+  async recoveryCodeHash(accountId: string): Promise<string | undefined> {
+    const row = await this.db('recovery_codes').where({ account_id: accountId }).first('code_hash');
+    return row?.code_hash;
+  }
+
+  /** Uses the recovery code: true for exactly one caller, even when two race. */
+  async consumeRecoveryCode(accountId: string, codeHash: string): Promise<boolean> {
+    return (await this.db('recovery_codes').where({ account_id: accountId, code_hash: codeHash }).delete()) === 1;
+  }
+
+  /** Removes the TOTP secret and the recovery code (disable, reset, recovery). */
+  async remove(accountId: string): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      await trx('recovery_codes').where({ account_id: accountId }).delete();
+      return (await trx('totp_credentials').where({ account_id: accountId }).delete()) > 0;
+    });
+  }
+
+  async reencrypt(): Promise<number> {
+    let changed = 0;
+    for (const row of await this.db('totp_credentials').select('account_id', 'secret_sealed')) {
+      if (!this.box.isStale(row.secret_sealed)) continue;
+      const clear = this.box.open(row.secret_sealed, this.context(row.account_id));
+      await this.db('totp_credentials').where({ account_id: row.account_id }).update({ secret_sealed: this.box.seal(clear, this.context(row.account_id)) });
+      changed += 1;
+    }
+    return changed;
+  }
+}
