@@ -48,3 +48,21 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+export class Unauthorized extends SleutelError {
+  constructor(description = 'a valid bearer token with scope manage is required') {
+    super(401, 'invalid_token', 'error.forbidden', description);
+  }
+}
+
+export class Conflict extends SleutelError {
+  constructor(description: string) {
+    super(409, 'conflict', 'error.bad_request', description);
+  }
+}
+
+export class Unprocessable extends SleutelError {
+  constructor(code: string, description: string) {
+    super(422, code, 'error.bad_request', description);
+  }
+}

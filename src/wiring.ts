@@ -11,6 +11,7 @@ import { providerPages } from './http/provider-pages.js';
 import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
+import { manageRouter } from './http/manage/routes.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { Views } from './http/views.js';
 import type { Logger } from './log.js';
@@ -19,6 +20,8 @@ import { Interactions } from './oidc/interactions.js';
 import { afterExplicitLogout } from './oidc/logout-hook.js';
 import { createProvider } from './oidc/provider.js';
 import { AccountSessions } from './oidc/sessions.js';
+import { ACR_TWO_FACTOR } from './policy/authentication-level.js';
+import { mayReceiveManageScope } from './policy/permissions.js';
 import { AccountPageState } from './stores/account-page-state.js';
 import { pingDatabase, type Database } from './stores/database.js';
 import type { KeyValueStore } from './stores/kv/index.js';
@@ -79,6 +82,10 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     mailer,
     sessions,
   };
+  const interactions = new Interactions(provider, async (accountId, acr) => {
+    const account = await stores.accounts.findById(accountId);
+    return Boolean(account && mayReceiveManageScope(account, acr, ACR_TWO_FACTOR));
+  });
   const csrf = new Csrf(cookieKeys, config.production);
   const browser = new BrowserCookie(config.production);
 
@@ -100,8 +107,9 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     routers: [
       operationsRoutes({ checks: { database: () => pingDatabase(stores.db), kv: () => stores.kv.ping() }, isShuttingDown: () => shuttingDown }),
       assetRoutes(views),
-      interactionRoutes({ flows, interactions: new Interactions(provider), views, csrf, browser }),
+      interactionRoutes({ flows, interactions, views, csrf, browser }),
       accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
+      manageRouter({ ...flows, provider, issuer: config.issuer }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],
     aroundProvider: [forgetBrowser],

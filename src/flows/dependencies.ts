@@ -2,6 +2,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { AccountStore } from '../stores/accounts.js';
 import type { AuditLog } from '../stores/audit-events.js';
+import type { ClientStore } from '../stores/clients.js';
 import type { AccountLockout } from '../stores/lockouts.js';
 import type { LoginProgressStore } from '../stores/login-progress.js';
 import type { RemembranceStore } from '../stores/remembrances.js';
@@ -18,6 +19,7 @@ export interface SessionTerminator {
 export interface FlowDependencies {
   accounts: AccountStore;
   tenants: TenantStore;
+  clients: ClientStore;
   secondFactors: SecondFactorStore;
   remembrances: RemembranceStore;
   lockout: AccountLockout;

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { SleutelError } from '../errors.js';
 import { loginBinding, type SleutelClientMetadata } from './client-binding.js';
+import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
 
 /** What a screen needs to know of a pending authorization request. */
 export interface PendingInteraction {
@@ -34,7 +35,11 @@ export class InteractionExpired extends SleutelError {
  * and answer through finishLogin / abort; they never see the provider.
  */
 export class Interactions {
-  constructor(private readonly provider: Provider) {}
+  constructor(
+    private readonly provider: Provider,
+    /** whether this login may carry the management API scope (staff with a role, second factor passed) */
+    private readonly mayManage: (accountId: string, acr: string | undefined) => Promise<boolean>,
+  ) {}
 
   async load(ctx: NodeCtx): Promise<PendingInteraction> {
     const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
@@ -65,7 +70,7 @@ export class Interactions {
    */
   async finishLogin(ctx: NodeCtx, login: { accountId: string; acr: string; amr: string[] }): Promise<void> {
     const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
-    const grantId = await this.grant(details, login.accountId);
+    const grantId = await this.grant(details, login.accountId, login.acr);
     await this.guard(() =>
       this.provider.interactionFinished(ctx.req, ctx.res, { login: { ...login, remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false }),
     );
@@ -76,7 +81,7 @@ export class Interactions {
     const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
     const accountId = details.session?.accountId;
     if (!accountId) throw new InteractionExpired();
-    const grantId = await this.grant(details, accountId);
+    const grantId = await this.grant(details, accountId, details.session?.acr);
     await this.guard(() => this.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true }));
   }
 
@@ -91,7 +96,7 @@ export class Interactions {
     );
   }
 
-  private async grant(details: Awaited<ReturnType<Provider['interactionDetails']>>, accountId: string): Promise<string> {
+  private async grant(details: Awaited<ReturnType<Provider['interactionDetails']>>, accountId: string, acr: string | undefined): Promise<string> {
     const clientId = String(details.params.client_id);
     const existing = details.grantId ? await this.provider.Grant.find(details.grantId) : undefined;
     const grant = existing?.accountId === accountId ? existing : new this.provider.Grant({ accountId, clientId });
@@ -100,7 +105,21 @@ export class Interactions {
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     grant.addOIDCClaims(requestedClaims(details.params.claims));
+    // The management API scope only for who may have it; otherwise it is refused (not asked again).
+    const resource = manageResource(this.provider.issuer);
+    if (this.asksForManage(details, resource)) {
+      if (await this.mayManage(accountId, acr)) grant.addResourceScope(resource, MANAGE_SCOPE);
+      else grant.rejectResourceScope(resource, MANAGE_SCOPE);
+    }
     return grant.save();
+  }
+
+  private asksForManage(details: Awaited<ReturnType<Provider['interactionDetails']>>, resource: string): boolean {
+    const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes;
+    if (missing?.[resource]?.includes(MANAGE_SCOPE)) return true;
+    const resources = [details.params.resource ?? []].flat();
+    const scopes = typeof details.params.scope === 'string' ? details.params.scope.split(' ') : [];
+    return resources.includes(resource) && scopes.includes(MANAGE_SCOPE);
   }
 
   /** oidc-provider's SessionNotFound (missing or expired interaction cookie) becomes our clear 400 page. */

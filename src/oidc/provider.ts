@@ -1,12 +1,13 @@
 import type { JsonWebKey } from 'node:crypto';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_TWO_FACTOR, ACR_VALUES } from '../policy/authentication-level.js';
 import type { KeyValueStore } from '../stores/kv/key-value-store.js';
 import type { ClientStore } from '../stores/clients.js';
 import { ClientAdapter, KeyValueAdapter } from './adapter.js';
 import { ACCOUNT_CLIENT_PARAM, accountClientMetadata } from './account-client.js';
-import { loginBinding } from './client-binding.js';
+import { clientBinding, loginBinding } from './client-binding.js';
 import { createFindAccount, type AccountDirectory } from './find-account.js';
+import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
 
 /**
  * Token and session lifetimes in seconds. Refresh tokens rotate at every use and, without
@@ -101,6 +102,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // such tokens end with the session (logout, or an admin ending the account's sessions).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     extraClientMetadata: { properties: ['tenant_id', 'pool'] },
+    // the login's acr travels with a user's access token, so the management API can demand 2FA
+    extraTokenClaims: (ctx, token) => {
+      if (token.kind !== 'AccessToken') return undefined;
+      const origin = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+      return origin?.acr ? { acr: origin.acr } : undefined;
+    },
+    // Back-channel logout reaches relying parties on private networks too (Econobis next to Sleutel
+    // in one compose network): clients are registered by operators, not dynamically, so the
+    // special-use-address block oidc-provider applies to outgoing requests is lifted here.
+    fetch: (url, options) => {
+      const { dispatcher: _unused, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, { ...rest, signal: rest.signal ?? AbortSignal.timeout(5000) });
+    },
     // A public single-page client (the member portal) may call the token endpoint from its own origin.
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     features: {
@@ -109,6 +123,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // a service client asking client_credentials without `resource` means the management API
+        defaultResource: (_ctx, client) => (client && clientBinding(client)?.pool === null ? manageResource(deps.issuer) : undefined),
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== manageResource(deps.issuer)) throw new errors.InvalidTarget();
+          return { scope: MANAGE_SCOPE, audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: TTL.AccessToken };
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => deps.renderLogout(ctx, form),

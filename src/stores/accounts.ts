@@ -86,6 +86,51 @@ export class AccountStore {
     return row && toAccount(row);
   }
 
+  /** Accounts of a tenant, optionally of one pool and matching an e-mail address (case-insensitive). */
+  async list(tenantId: string, filter: { pool?: Pool; email?: string } = {}): Promise<Account[]> {
+    const q = this.db<Row>('accounts').where({ tenant_id: tenantId }).orderBy([{ column: 'pool' }, { column: 'email' }]).limit(1000);
+    if (filter.pool) q.where({ pool: filter.pool });
+    if (filter.email) q.whereRaw('lower(email) = lower(?)', [filter.email.trim()]);
+    return (await q).map(toAccount);
+  }
+
+  async update(id: string, patch: { name?: string; email?: string; roles?: Role[]; disabled?: boolean; twoFactorRequired?: boolean }): Promise<Account | undefined> {
+    const changes: Record<string, unknown> = { updated_at: this.db.fn.now() };
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.email !== undefined) changes.email = patch.email.trim();
+    if (patch.roles !== undefined) changes.roles = JSON.stringify(patch.roles);
+    if (patch.disabled !== undefined) changes.disabled = patch.disabled;
+    if (patch.twoFactorRequired !== undefined) changes.two_factor_required = patch.twoFactorRequired;
+    const [row] = await this.db<Row>('accounts').where({ id }).update(changes).returning('*');
+    return row && toAccount(row as Row);
+  }
+
+  /** Active staff of a tenant without a confirmed TOTP: who a tenant-wide requirement affects at once. */
+  async staffWithoutTwoFactor(tenantId: string): Promise<Account[]> {
+    const rows = await this.db<Row>('accounts')
+      .leftJoin('totp_credentials', 'totp_credentials.account_id', 'accounts.id')
+      .where({ 'accounts.tenant_id': tenantId, 'accounts.pool': 'staff', 'accounts.disabled': false })
+      .whereNull('totp_credentials.account_id')
+      .select('accounts.*');
+    return rows.map(toAccount);
+  }
+
+  /** Accounts with and without 2FA per pool (disabled accounts left out). */
+  async twoFactorStats(tenantId: string): Promise<Record<Pool, { with_two_factor: number; without_two_factor: number }>> {
+    const rows = await this.db('accounts')
+      .leftJoin('totp_credentials', 'totp_credentials.account_id', 'accounts.id')
+      .where({ 'accounts.tenant_id': tenantId, 'accounts.disabled': false })
+      .groupBy('accounts.pool')
+      .select('accounts.pool as pool')
+      .count({ total: '*' })
+      .count({ enabled: 'totp_credentials.account_id' });
+    const stats = { staff: { with_two_factor: 0, without_two_factor: 0 }, portal: { with_two_factor: 0, without_two_factor: 0 } };
+    for (const row of rows as { pool: Pool; total: string | number; enabled: string | number }[]) {
+      stats[row.pool] = { with_two_factor: Number(row.enabled), without_two_factor: Number(row.total) - Number(row.enabled) };
+    }
+    return stats;
+  }
+
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.db.fn.now() });
   }

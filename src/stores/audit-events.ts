@@ -25,13 +25,16 @@ export class AuditLog {
     });
   }
 
-  async list(filter: { tenantId?: string; accountId?: string; type?: string }): Promise<(AuditEvent & { createdAt: Date })[]> {
-    const q = this.db('audit_events').orderBy('id', 'desc').limit(500);
+  /** Newest first, at most `limit` (default 500). */
+  async list(filter: { tenantId?: string; accountId?: string; type?: string; since?: Date; limit?: number }): Promise<(AuditEvent & { id: number; createdAt: Date })[]> {
+    const q = this.db('audit_events').orderBy('id', 'desc').limit(filter.limit ?? 500);
     if (filter.tenantId) q.where('tenant_id', filter.tenantId);
     if (filter.accountId) q.where('account_id', filter.accountId);
     if (filter.type) q.where('type', filter.type);
+    if (filter.since) q.where('created_at', '>=', filter.since);
     const rows = await q;
     return rows.map((r: Record<string, unknown>) => ({
+      id: Number(r.id),
       type: r.type as string,
       tenantId: r.tenant_id as string | null,
       accountId: r.account_id as string | null,

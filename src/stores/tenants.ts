@@ -37,6 +37,10 @@ export class TenantStore {
     return row && toTenant(row);
   }
 
+  async updatePolicy(id: string, policy: TenantPolicy): Promise<void> {
+    await this.db('tenants').where({ id }).update({ policy: JSON.stringify(policy) });
+  }
+
   async count(): Promise<number> {
     const [{ count }] = (await this.db('tenants').count({ count: '*' })) as [{ count: string | number }];
     return Number(count);

@@ -1,0 +1,75 @@
+import { Conflict, Unprocessable } from '../errors.js';
+import { hashPassword } from '../factors/password.js';
+import type { Actor } from '../policy/permissions.js';
+import type { Pool } from '../policy/tenant-policy.js';
+import type { Role } from '../stores/accounts.js';
+import { accountView, accountViews, type AccountView } from './account-view.js';
+import { accountOf, actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
+
+export async function listAccounts(deps: AdminDependencies, actor: Actor, slug: string, filter: { pool?: Pool; email?: string }): Promise<AccountView[]> {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'read', filter.pool ?? 'tenant');
+  return accountViews(deps, tenant, await deps.accounts.list(tenant.id, filter));
+}
+
+export async function getAccount(deps: AdminDependencies, actor: Actor, slug: string, accountId: string): Promise<AccountView> {
+  const tenant = await tenantFor(deps, actor, slug);
+  const account = await accountOf(deps, tenant, accountId);
+  authorize(actor, 'read', account.pool);
+  return accountView(deps, tenant, account);
+}
+
+export async function createAccount(
+  deps: AdminDependencies,
+  actor: Actor,
+  slug: string,
+  input: { pool: Pool; email: string; name?: string; roles?: Role[]; password?: string },
+  ip: string,
+): Promise<AccountView> {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'manage_accounts', input.pool);
+  if (input.pool === 'portal' && input.roles?.length) throw new Unprocessable('roles_not_applicable', 'portal accounts have no roles');
+  if (await deps.accounts.findByEmail(tenant.id, input.pool, input.email)) throw new Conflict(`an account for this e-mail address exists in the ${input.pool} pool`);
+  const account = await deps.accounts.create({
+    tenantId: tenant.id,
+    pool: input.pool,
+    email: input.email,
+    name: input.name,
+    roles: input.roles,
+    passwordHash: input.password === undefined ? null : await hashPassword(input.password),
+  });
+  await deps.audit.record({ type: 'account.created', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { pool: input.pool } });
+  return accountView(deps, tenant, account);
+}
+
+/** Name, e-mail, roles, disabled. Disabling ends the account's sessions everywhere. */
+export async function updateAccount(
+  deps: AdminDependencies,
+  actor: Actor,
+  slug: string,
+  accountId: string,
+  patch: { name?: string; email?: string; roles?: Role[]; disabled?: boolean },
+  ip: string,
+): Promise<AccountView> {
+  const tenant = await tenantFor(deps, actor, slug);
+  const account = await accountOf(deps, tenant, accountId);
+  authorize(actor, 'manage_accounts', account.pool);
+  if (account.pool === 'portal' && patch.roles?.length) throw new Unprocessable('roles_not_applicable', 'portal accounts have no roles');
+  if (patch.email && patch.email.toLowerCase() !== account.email.toLowerCase() && (await deps.accounts.findByEmail(tenant.id, account.pool, patch.email))) {
+    throw new Conflict(`an account for this e-mail address exists in the ${account.pool} pool`);
+  }
+  const updated = (await deps.accounts.update(account.id, patch))!;
+  if (patch.disabled && !account.disabled) await deps.sessions.endAll(account.id);
+  await deps.audit.record({ type: 'account.updated', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { fields: Object.keys(patch) } });
+  return accountView(deps, tenant, updated);
+}
+
+/** Lifts a lockout before it runs out. */
+export async function unblockAccount(deps: AdminDependencies, actor: Actor, slug: string, accountId: string, ip: string): Promise<AccountView> {
+  const tenant = await tenantFor(deps, actor, slug);
+  const account = await accountOf(deps, tenant, accountId);
+  authorize(actor, 'manage_accounts', account.pool);
+  await deps.lockout.clear(account.id);
+  await deps.audit.record({ type: 'account.unblocked', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip });
+  return accountView(deps, tenant, account);
+}

@@ -1,0 +1,56 @@
+import type { Actor } from '../policy/permissions.js';
+import type { TenantPolicy } from '../policy/tenant-policy.js';
+import { actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
+
+export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'totp_issuer'>> & {
+  remember_two_factor_hours?: Partial<TenantPolicy['remember_two_factor_hours']>;
+  totp_issuer?: TenantPolicy['totp_issuer'];
+};
+
+/** The policy; with `previewRequireAll`, also how many staff a tenant-wide requirement would affect at once. */
+export async function getPolicy(deps: AdminDependencies, actor: Actor, slug: string, previewRequireAll: boolean) {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'read', 'tenant');
+  if (!previewRequireAll) return { policy: tenant.policy };
+  const affected = tenant.policy.require_two_factor_for_all_staff ? 0 : (await deps.accounts.staffWithoutTwoFactor(tenant.id)).length;
+  return { policy: tenant.policy, affected_accounts: affected };
+}
+
+/**
+ * Rule 4: switching on the tenant-wide requirement takes effect at once, also for staff signed in
+ * right now: every active staff account without 2FA has its sessions, grants and refresh tokens
+ * ended (relying parties get a back-channel logout) and enrolls at its next login.
+ */
+export async function setPolicy(deps: AdminDependencies, actor: Actor, slug: string, patch: PolicyPatch, ip: string) {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'set_policy', 'tenant');
+  const before = tenant.policy;
+  const policy: TenantPolicy = {
+    ...before,
+    ...patch,
+    remember_two_factor_hours: { ...before.remember_two_factor_hours, ...patch.remember_two_factor_hours },
+    totp_issuer: patch.totp_issuer === undefined ? before.totp_issuer : { ...patch.totp_issuer },
+  };
+  await deps.tenants.updatePolicy(tenant.id, policy);
+  let affected = 0;
+  if (policy.require_two_factor_for_all_staff && !before.require_two_factor_for_all_staff) {
+    const accounts = await deps.accounts.staffWithoutTwoFactor(tenant.id);
+    for (const account of accounts) await deps.sessions.endAll(account.id);
+    affected = accounts.length;
+  }
+  await deps.audit.record({ type: 'tenant.policy_changed', tenantId: tenant.id, actor: actorName(actor), ip, details: { before, after: policy, affected_accounts: affected } });
+  return { policy, affected_accounts: affected };
+}
+
+export async function twoFactorStats(deps: AdminDependencies, actor: Actor, slug: string) {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'read', 'tenant');
+  return deps.accounts.twoFactorStats(tenant.id);
+}
+
+export async function auditEvents(deps: AdminDependencies, actor: Actor, slug: string, filter: { account?: string; type?: string; since?: Date }) {
+  const tenant = await tenantFor(deps, actor, slug);
+  authorize(actor, 'read', 'tenant');
+  const events = await deps.audit.list({ tenantId: tenant.id, accountId: filter.account, type: filter.type, since: filter.since });
+  return events.map((e) => ({ id: e.id, type: e.type, account: e.accountId, actor: e.actor, ip: e.ip, details: e.details, created_at: e.createdAt.toISOString() }));
+}

@@ -1,0 +1,131 @@
+import Router from '@koa/router';
+import coBody from 'co-body';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import { createAccount, getAccount, listAccounts, unblockAccount, updateAccount } from '../../admin/accounts.js';
+import type { AdminDependencies } from '../../admin/context.js';
+import { auditEvents, getPolicy, setPolicy, twoFactorStats } from '../../admin/tenant-policy.js';
+import { resetTwoFactor, setTwoFactorRequirement } from '../../admin/two-factor.js';
+import { BadRequest } from '../../errors.js';
+import type { Actor } from '../../policy/permissions.js';
+import { authenticate } from './authenticate.js';
+import { openApiDocument } from './openapi.js';
+import * as s from './schemas.js';
+
+interface Call {
+  actor: Actor;
+  params: { tenant: string; id: string };
+  query: Record<string, unknown>;
+  body: unknown;
+  ip: string;
+}
+
+/** One route of the management API: its contract (for validation and the OpenAPI document) and its handler. */
+export interface ManageRoute {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  params: z.ZodObject;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  response: z.ZodType;
+  status?: number;
+  handle(call: Call): Promise<unknown>;
+}
+
+export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
+  const accounts = '/tenants/{tenant}/accounts';
+  const account = `${accounts}/{id}`;
+  return [
+    {
+      method: 'get', path: accounts, summary: 'List accounts (filter by pool and e-mail)', params: s.tenantParams, query: s.listAccountsQuery, response: s.accountList,
+      handle: async (c) => ({ accounts: await listAccounts(deps, c.actor, c.params.tenant, c.query as z.infer<typeof s.listAccountsQuery>) }),
+    },
+    {
+      method: 'post', path: accounts, summary: 'Create an account', params: s.tenantParams, body: s.createAccountBody, response: s.accountView, status: 201,
+      handle: (c) => createAccount(deps, c.actor, c.params.tenant, c.body as z.infer<typeof s.createAccountBody>, c.ip),
+    },
+    {
+      method: 'get', path: account, summary: 'Read an account and its 2FA status', params: s.accountParams, response: s.accountView,
+      handle: (c) => getAccount(deps, c.actor, c.params.tenant, c.params.id),
+    },
+    {
+      method: 'patch', path: account, summary: 'Change name, e-mail, roles or disabled', params: s.accountParams, body: s.updateAccountBody, response: s.accountView,
+      handle: (c) => updateAccount(deps, c.actor, c.params.tenant, c.params.id, c.body as z.infer<typeof s.updateAccountBody>, c.ip),
+    },
+    {
+      method: 'put', path: `${account}/two-factor/requirement`, summary: 'Require 2FA for one staff account (or not)', params: s.accountParams, body: s.requirementBody, response: s.accountView,
+      handle: (c) => setTwoFactorRequirement(deps, c.actor, c.params.tenant, c.params.id, (c.body as { required: boolean }).required, c.ip),
+    },
+    {
+      method: 'delete', path: `${account}/two-factor`, summary: 'Reset 2FA: secret, recovery code and remembered browsers removed, sessions ended', params: s.accountParams, response: s.accountView,
+      handle: (c) => resetTwoFactor(deps, c.actor, c.params.tenant, c.params.id, c.ip),
+    },
+    {
+      method: 'post', path: `${account}/unblock`, summary: 'Lift a lockout', params: s.accountParams, response: s.accountView,
+      handle: (c) => unblockAccount(deps, c.actor, c.params.tenant, c.params.id, c.ip),
+    },
+    {
+      method: 'get', path: '/tenants/{tenant}/policy', summary: 'The tenant policy; with preview, how many staff a tenant-wide requirement would affect', params: s.tenantParams, query: s.policyQuery, response: s.policyView,
+      handle: (c) => getPolicy(deps, c.actor, c.params.tenant, c.query.preview === 'require_two_factor_for_all_staff'),
+    },
+    {
+      method: 'put', path: '/tenants/{tenant}/policy', summary: 'Change the tenant policy; answers how many accounts were affected at once', params: s.tenantParams, body: s.policyBody, response: s.policyChange,
+      handle: (c) => setPolicy(deps, c.actor, c.params.tenant, c.body as z.infer<typeof s.policyBody>, c.ip),
+    },
+    {
+      method: 'get', path: '/tenants/{tenant}/two-factor/stats', summary: 'Accounts with and without 2FA per pool', params: s.tenantParams, response: s.stats,
+      handle: (c) => twoFactorStats(deps, c.actor, c.params.tenant),
+    },
+    {
+      method: 'get', path: '/tenants/{tenant}/audit-events', summary: 'Security events, newest first', params: s.tenantParams, query: s.auditQuery, response: s.auditList,
+      handle: async (c) => {
+        const q = c.query as z.infer<typeof s.auditQuery>;
+        return { events: await auditEvents(deps, c.actor, c.params.tenant, { account: q.account, type: q.type, since: q.since ? new Date(q.since) : undefined }) };
+      },
+    },
+  ];
+}
+
+/** "field: problem" for the first issue, so a 400 names what was wrong. */
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : where;
+  const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
+  throw new BadRequest('error.bad_request', `${field}: ${issue.message}${keys}`);
+}
+
+async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new BadRequest('error.bad_request', 'body: send application/json');
+  try {
+    return await coBody.json(ctx, { limit: '64kb', strict: true });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    throw new BadRequest('error.bad_request', status === 413 ? 'body: larger than 64 kB' : 'body: not valid JSON');
+  }
+}
+
+/** The Koa router of /manage/v1: every call authenticated, every input validated, JSON out. */
+export function manageRouter(deps: AdminDependencies & { provider: Provider; issuer: string }): Router {
+  const router = new Router({ prefix: '/manage/v1' });
+  const routes = manageRoutes(deps);
+  const document = openApiDocument(deps.issuer, routes);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = document;
+  });
+  for (const route of routes) {
+    router[route.method](route.path.replace(/\{(\w+)\}/g, ':$1'), async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      const actor = await authenticate(ctx, { provider: deps.provider, issuer: deps.issuer, clients: deps.clients, accounts: deps.accounts });
+      const params = parse(route.params, ctx.params, 'path') as Call['params'];
+      const query = route.query ? (parse(route.query, ctx.query, 'query') as Record<string, unknown>) : {};
+      const body = route.body ? parse(route.body, await readJson(ctx), 'body') : undefined;
+      ctx.body = await route.handle({ actor, params, query, body, ip: ctx.ip });
+      ctx.status = route.status ?? 200;
+    });
+  }
+  return router;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH } from '../../factors/password.js';
+
+/** The management API's inputs and outputs; the router validates with them and the OpenAPI document is generated from them. */
+export const tenantSlug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'is not a tenant slug');
+export const accountId = z.uuid({ message: 'is not an account id (UUID)' });
+const pool = z.enum(['staff', 'portal']);
+const role = z.enum(['key_user', 'coop_admin']);
+const email = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'is not an e-mail address');
+const name = z.string().trim().max(200);
+
+export const tenantParams = z.object({ tenant: tenantSlug });
+export const accountParams = z.object({ tenant: tenantSlug, id: accountId });
+
+export const listAccountsQuery = z.strictObject({ pool: pool.optional(), email: email.optional() });
+
+export const createAccountBody = z.strictObject({
+  pool,
+  email,
+  name: name.optional(),
+  roles: z.array(role).max(2).optional().describe('staff only'),
+  password: z.string().min(8).max(MAX_PASSWORD_LENGTH).optional().describe('an initial password; without it the account cannot sign in yet'),
+});
+
+export const updateAccountBody = z
+  .strictObject({ name: name.optional(), email: email.optional(), roles: z.array(role).max(2).optional(), disabled: z.boolean().optional() })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+
+export const requirementBody = z.strictObject({ required: z.boolean() });
+
+export const policyQuery = z.strictObject({ preview: z.literal('require_two_factor_for_all_staff').optional() });
+
+const hours = z.number().int().min(0).max(720);
+export const policyBody = z
+  .strictObject({
+    require_two_factor_for_all_staff: z.boolean().optional(),
+    remember_two_factor_hours: z.strictObject({ staff: hours.optional(), portal: hours.optional() }).optional(),
+    forget_two_factor_on_logout: z.boolean().optional(),
+    totp_issuer: z.strictObject({ staff: z.string().trim().min(1).max(100).optional(), portal: z.string().trim().min(1).max(100).optional() }).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+
+export const auditQuery = z.strictObject({
+  account: accountId.optional(),
+  type: z.string().regex(/^[a-z_.]{1,64}$/, 'is not an event type').optional(),
+  since: z.iso.datetime({ offset: true, message: 'is not an ISO 8601 date-time' }).optional(),
+});
+
+const twoFactorStatus = z.object({ enabled: z.boolean(), required: z.boolean(), required_by: z.enum(['tenant', 'account', 'none']) });
+export const accountView = z.object({
+  id: z.uuid(),
+  pool,
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(role),
+  disabled: z.boolean(),
+  two_factor: twoFactorStatus,
+  locked_for_seconds: z.number().int(),
+});
+export const accountList = z.object({ accounts: z.array(accountView) });
+
+const policy = z.object({
+  require_two_factor_for_all_staff: z.boolean(),
+  remember_two_factor_hours: z.object({ staff: z.number(), portal: z.number() }),
+  forget_two_factor_on_logout: z.boolean(),
+  totp_issuer: z.object({ staff: z.string().optional(), portal: z.string().optional() }),
+});
+export const policyView = z.object({ policy, affected_accounts: z.number().int().optional() });
+export const policyChange = z.object({ policy, affected_accounts: z.number().int() });
+
+const poolStats = z.object({ with_two_factor: z.number().int(), without_two_factor: z.number().int() });
+export const stats = z.object({ staff: poolStats, portal: poolStats });
+
+export const auditList = z.object({
+  events: z.array(
+    z.object({ id: z.number().int(), type: z.string(), account: z.string().nullable(), actor: z.string(), ip: z.string().nullable(), details: z.record(z.string(), z.unknown()), created_at: z.string() }),
+  ),
+});
+
+export const errorBody = z.object({ error: z.string(), error_description: z.string() });
