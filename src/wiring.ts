@@ -11,6 +11,7 @@ import { providerPages } from './http/provider-pages.js';
 import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
+import { passwordRoutes } from './http/routes/password.js';
 import { manageRouter } from './http/manage/routes.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { Views } from './http/views.js';
@@ -25,7 +26,10 @@ import { mayReceiveManageScope } from './policy/permissions.js';
 import { AccountPageState } from './stores/account-page-state.js';
 import { pingDatabase, type Database } from './stores/database.js';
 import type { KeyValueStore } from './stores/kv/index.js';
-import { AccountLockout } from './stores/lockouts.js';
+import { AccountLockout, Lockout } from './stores/lockouts.js';
+import { PasswordTokenStore } from './stores/password-tokens.js';
+import { RateLimits } from './stores/rate-limits.js';
+import { IP_SCALE } from './policy/lockout.js';
 import { LoginProgressStore } from './stores/login-progress.js';
 import { openStores, type Stores } from './stores/open.js';
 import { RemembranceStore } from './stores/remembrances.js';
@@ -78,6 +82,10 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     ...stores,
     remembrances: new RemembranceStore(stores.kv),
     lockout: new AccountLockout(stores.kv),
+    ipLockout: new Lockout(stores.kv, 'ip', IP_SCALE),
+    passwordTokens: new PasswordTokenStore(stores.kv),
+    rateLimits: new RateLimits(stores.kv),
+    issuer: config.issuer,
     progress: new LoginProgressStore(stores.kv),
     mailer,
     sessions,
@@ -109,6 +117,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       assetRoutes(views),
       interactionRoutes({ flows, interactions, views, csrf, browser }),
       accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
+      passwordRoutes({ flows, interactions, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],

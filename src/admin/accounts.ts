@@ -3,6 +3,8 @@ import { hashPassword } from '../factors/password.js';
 import type { Actor } from '../policy/permissions.js';
 import type { Pool } from '../policy/tenant-policy.js';
 import type { Role } from '../stores/accounts.js';
+import { notify } from '../flows/notify.js';
+import { newPasswordProblem } from '../flows/password/set-new-password.js';
 import { accountView, accountViews, type AccountView } from './account-view.js';
 import { accountOf, actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
 
@@ -23,13 +25,17 @@ export async function createAccount(
   deps: AdminDependencies,
   actor: Actor,
   slug: string,
-  input: { pool: Pool; email: string; name?: string; roles?: Role[]; password?: string },
+  input: { pool: Pool; email: string; name?: string; roles?: Role[]; password?: string; invite?: boolean },
   ip: string,
 ): Promise<AccountView> {
   const tenant = await tenantFor(deps, actor, slug);
   authorize(actor, 'manage_accounts', input.pool);
   if (input.pool === 'portal' && input.roles?.length) throw new Unprocessable('roles_not_applicable', 'portal accounts have no roles');
   if (await deps.accounts.findByEmail(tenant.id, input.pool, input.email)) throw new Conflict(`an account for this e-mail address exists in the ${input.pool} pool`);
+  if (input.password !== undefined) {
+    const problem = newPasswordProblem({ email: input.email, pool: input.pool }, tenant, input.password);
+    if (problem) throw new Unprocessable(`password_${problem}`, `password: refused (${problem.replace('_', ' ')})`);
+  }
   const account = await deps.accounts.create({
     tenantId: tenant.id,
     pool: input.pool,
@@ -38,7 +44,12 @@ export async function createAccount(
     roles: input.roles,
     passwordHash: input.password === undefined ? null : await hashPassword(input.password),
   });
-  await deps.audit.record({ type: 'account.created', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { pool: input.pool } });
+  const invited = input.password === undefined && input.invite !== false;
+  if (invited) {
+    const token = await deps.passwordTokens.issue(account.id, 'invitation');
+    await notify(deps, account, 'invitation', 'nl', { link: `${deps.issuer}/password/reset?token=${token}` });
+  }
+  await deps.audit.record({ type: 'account.created', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { pool: input.pool, invited } });
   return accountView(deps, tenant, account);
 }
 

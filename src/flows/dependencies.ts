@@ -3,7 +3,9 @@ import type { Mailer } from '../mail/mailer.js';
 import type { AccountStore } from '../stores/accounts.js';
 import type { AuditLog } from '../stores/audit-events.js';
 import type { ClientStore } from '../stores/clients.js';
-import type { AccountLockout } from '../stores/lockouts.js';
+import type { AccountLockout, Lockout } from '../stores/lockouts.js';
+import type { PasswordTokenStore } from '../stores/password-tokens.js';
+import type { RateLimits } from '../stores/rate-limits.js';
 import type { LoginProgressStore } from '../stores/login-progress.js';
 import type { RemembranceStore } from '../stores/remembrances.js';
 import type { SecondFactorStore } from '../stores/second-factors.js';
@@ -23,10 +25,15 @@ export interface FlowDependencies {
   secondFactors: SecondFactorStore;
   remembrances: RemembranceStore;
   lockout: AccountLockout;
+  ipLockout: Lockout;
+  passwordTokens: PasswordTokenStore;
+  rateLimits: RateLimits;
   progress: LoginProgressStore;
   audit: AuditLog;
   mailer: Mailer;
   box: SecretBox;
   kv: KeyValueStore;
   sessions: SessionTerminator;
+  /** the public base URL, for links in mails */
+  issuer: string;
 }

@@ -5,7 +5,15 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
 import type { Locale, Views } from '../http/views.js';
 
-export type MailTemplate = 'two_factor_enabled' | 'two_factor_disabled' | 'recovery_code_used' | 'two_factor_reset';
+export type MailTemplate =
+  | 'two_factor_enabled'
+  | 'two_factor_disabled'
+  | 'recovery_code_used'
+  | 'two_factor_reset'
+  | 'password_reset'
+  | 'invitation'
+  | 'password_changed'
+  | 'account_locked';
 
 export interface Mail {
   to: string;

@@ -6,11 +6,17 @@
  */
 export const FAILURE_WINDOW_SECONDS = 24 * 3600;
 
-/** How long to lock after the `failures`-th failure; 0 for no lock now. */
-export function lockSecondsAfter(failures: number): number {
-  if (failures < 5 || failures % 5 !== 0) return 0;
-  return failures === 5 ? 15 * 60 : 3600;
+/**
+ * How long to lock after the `failures`-th failure; 0 for no lock now. `scale` multiplies the
+ * thresholds: an IP address is shared by a whole office (a cooperative's NAT), so it gets 4×.
+ */
+export function lockSecondsAfter(failures: number, scale = 1): number {
+  const step = 5 * scale;
+  if (failures < step || failures % step !== 0) return 0;
+  return failures === step ? 15 * 60 : 3600;
 }
+
+export const IP_SCALE = 4;
 
 /** Wrong codes allowed within one login challenge before it ends. */
 export const MAX_CODE_ATTEMPTS_PER_CHALLENGE = 5;

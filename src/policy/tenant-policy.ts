@@ -12,6 +12,8 @@ export interface TenantPolicy {
   forget_two_factor_on_logout: boolean;
   /** The issuer label an authenticator app shows; undefined → the defaults below. */
   totp_issuer: Partial<Record<Pool, string>>;
+  /** At least 8 (NIST 800-63B); a cooperative may ask more of a pool. */
+  min_password_length: Record<Pool, number>;
 }
 
 export const DEFAULT_POLICY: TenantPolicy = {
@@ -19,6 +21,7 @@ export const DEFAULT_POLICY: TenantPolicy = {
   remember_two_factor_hours: { staff: 24, portal: 24 },
   forget_two_factor_on_logout: true,
   totp_issuer: {},
+  min_password_length: { staff: 8, portal: 8 },
 };
 
 export function withDefaults(stored: Partial<TenantPolicy> | null | undefined): TenantPolicy {
@@ -27,6 +30,7 @@ export function withDefaults(stored: Partial<TenantPolicy> | null | undefined): 
     ...stored,
     remember_two_factor_hours: { ...DEFAULT_POLICY.remember_two_factor_hours, ...stored?.remember_two_factor_hours },
     totp_issuer: { ...stored?.totp_issuer },
+    min_password_length: { ...DEFAULT_POLICY.min_password_length, ...stored?.min_password_length },
   };
 }
 

@@ -131,6 +131,10 @@ export class AccountStore {
     return stats;
   }
 
+  async markEmailVerified(id: string): Promise<void> {
+    await this.db('accounts').where({ id }).update({ email_verified: true, updated_at: this.db.fn.now() });
+  }
+
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.db.fn.now() });
   }

@@ -3,6 +3,7 @@ import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
 import type { LoginProgress } from '../../stores/login-progress.js';
 import type { FlowDependencies } from '../dependencies.js';
+import { registerAccountFailure } from './register-failure.js';
 
 export type CodeOutcome =
   | { result: 'accepted' }
@@ -16,7 +17,7 @@ export type CodeOutcome =
  * lockout, which every instance shares. The accepted time step is recorded atomically.
  */
 export async function verifyLoginCode(
-  deps: Pick<FlowDependencies, 'secondFactors' | 'lockout' | 'audit'>,
+  deps: Pick<FlowDependencies, 'secondFactors' | 'lockout' | 'audit' | 'mailer' | 'tenants'>,
   input: { account: Account; progress: LoginProgress; code: string; ip: string },
 ): Promise<CodeOutcome> {
   return checkSecondFactor(deps, input, 'code', async () => {
@@ -29,7 +30,7 @@ export async function verifyLoginCode(
 
 /** Shared by codes and recovery codes: lock check, attempt counting, audit. */
 export async function checkSecondFactor(
-  deps: Pick<FlowDependencies, 'lockout' | 'audit'>,
+  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants'>,
   input: { account: Account; progress: LoginProgress; ip: string },
   kind: 'code' | 'recovery_code',
   check: () => Promise<boolean>,
@@ -49,12 +50,9 @@ export async function checkSecondFactor(
     return { result: 'accepted' };
   }
   progress.codeFailures += 1;
-  const { lockedForSeconds, failures } = await deps.lockout.registerFailure(account.id);
   await event('second_factor.failed', { attempt: progress.codeFailures });
-  if (lockedForSeconds > 0) {
-    await event('account.locked', { failures, seconds: lockedForSeconds });
-    return { result: 'locked', seconds: lockedForSeconds };
-  }
+  const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip);
+  if (lockedForSeconds > 0) return { result: 'locked', seconds: lockedForSeconds };
   if (progress.codeFailures >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
   return { result: 'wrong', attemptsLeft: MAX_CODE_ATTEMPTS_PER_CHALLENGE - progress.codeFailures };
 }

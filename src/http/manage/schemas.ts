@@ -19,8 +19,9 @@ export const createAccountBody = z.strictObject({
   email,
   name: name.optional(),
   roles: z.array(role).max(2).optional().describe('staff only'),
-  password: z.string().min(8).max(MAX_PASSWORD_LENGTH).optional().describe('an initial password; without it the account cannot sign in yet'),
-});
+  password: z.string().min(8).max(MAX_PASSWORD_LENGTH).optional().describe('an initial password (checked against the password rules)'),
+  invite: z.boolean().optional().describe('mail a link to choose a password, valid 7 days (the default without a password)'),
+}).refine((b) => !(b.password !== undefined && b.invite), 'give either password or invite, not both');
 
 export const updateAccountBody = z
   .strictObject({ name: name.optional(), email: email.optional(), roles: z.array(role).max(2).optional(), disabled: z.boolean().optional() })

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { disableTwoFactor } from '../../flows/account/disable-two-factor.js';
 import { unlockAccountPage } from '../../flows/account/unlock-account-page.js';
+import { changePassword } from '../../flows/account/change-password.js';
 import type { FlowDependencies } from '../../flows/dependencies.js';
 import { beginEnrollment, enrollmentScreen } from '../../flows/enrollment/begin-enrollment.js';
 import { confirmEnrollment } from '../../flows/enrollment/confirm-enrollment.js';
@@ -30,7 +31,8 @@ export interface AccountRouteDeps {
 const unlockForm = z.object({ current_password: fields.current_password });
 const codeForm = z.object({ code: fields.code });
 const emptyForm = z.object({});
-const NOTICES = new Set(['enabled', 'disabled', 'unlocked']);
+const NOTICES = new Set(['enabled', 'disabled', 'unlocked', 'password_changed']);
+const passwordForm = z.object({ current_password: fields.current_password, password: fields.password });
 const STATE_COOKIE = 'sleutel.account-login';
 
 /**
@@ -78,7 +80,21 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       return page(ctx, 'enroll', { ...common, ...screen, action: `${home}/confirm`, cancel: `${home}/cancel` }, extra.status);
     }
     const notice = typeof ctx.query.notice === 'string' && NOTICES.has(ctx.query.notice) ? `account.notice_${ctx.query.notice}` : undefined;
-    page(ctx, 'account', { ...common, notice, email: me.account.email, enabled, unlocked: me.unlocked, required: requirement.required, requiredBy: requirement.requiredBy }, extra.status);
+    page(
+      ctx,
+      'account',
+      {
+        ...common,
+        notice,
+        email: me.account.email,
+        enabled,
+        unlocked: me.unlocked,
+        required: requirement.required,
+        requiredBy: requirement.requiredBy,
+        minimum: me.tenant.policy.min_password_length[me.account.pool],
+      },
+      extra.status,
+    );
   };
 
   /** No session: sign in as the account client for the relying party's cooperative and pool. */
@@ -177,6 +193,26 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     await deps.pageState.clearPendingEnrollment(me.sessionUid);
     if (!outcome.ok) return back(ctx);
     page(ctx, 'recovery-code', { tenantName: me.tenant.name, recoveryCode: outcome.recoveryCode });
+  });
+
+  router.post('/password', async (ctx) => {
+    const me = await current(ctx);
+    if (!me) return page(ctx, 'error', { messageKey: 'account.signed_out' }, 401);
+    const form = await submittedForm(ctx, deps.csrf, passwordForm);
+    if (!form.ok) return overview(ctx, me, { error: form.messageKey, status: form.status });
+    const outcome = await changePassword(flows, {
+      account: me.account,
+      tenant: me.tenant,
+      currentPassword: form.data.current_password,
+      newPassword: form.data.password,
+      sessionUid: me.sessionUid,
+      ip: ctx.ip,
+      locale: ctx.state.locale,
+    });
+    if (outcome.result === 'wrong_password') return overview(ctx, me, { error: 'account.wrong_password', status: 401 });
+    if (outcome.result === 'locked') return page(ctx, 'error', { messageKey: 'challenge.locked', minutes: Math.ceil(outcome.seconds / 60) }, 429);
+    if (outcome.result === 'rejected') return overview(ctx, me, { error: `password.${outcome.problem}`, status: 400 });
+    back(ctx, 'password_changed');
   });
 
   router.post('/two-factor/disable', async (ctx) => {
