@@ -49,7 +49,8 @@ export interface Provisioning {
 
 /** What the enrollment screen shows: the QR code and the key as text, with the tenant's issuer label. */
 export async function provisioning(secret: string, issuer: string, accountName: string): Promise<Provisioning> {
-  const uri = generateURI({ issuer, label: accountName, secret });
+  // apps split the label "issuer:account" at the first colon, so the issuer may not contain one
+  const uri = generateURI({ issuer: issuer.replace(/:/g, ''), label: accountName, secret });
   const qrCode = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 });
   return { key: secret.replace(/(.{4})(?=.)/g, '$1 '), uri, qrCode };
 }

@@ -73,16 +73,20 @@ export class SecondFactorStore {
     return row?.code_hash;
   }
 
-  /** Uses the recovery code: true for exactly one caller, even when two race. */
+  /**
+   * Uses the recovery code: true for exactly one caller, even when two race. (`returning` rather
+   * than the delete count: knex-pglite does not report a count for deletes.)
+   */
   async consumeRecoveryCode(accountId: string, codeHash: string): Promise<boolean> {
-    return (await this.db('recovery_codes').where({ account_id: accountId, code_hash: codeHash }).delete()) === 1;
+    const deleted = await this.db('recovery_codes').where({ account_id: accountId, code_hash: codeHash }).delete().returning('account_id');
+    return deleted.length === 1;
   }
 
   /** Removes the TOTP secret and the recovery code (disable, reset, recovery). */
   async remove(accountId: string): Promise<boolean> {
     return this.db.transaction(async (trx) => {
       await trx('recovery_codes').where({ account_id: accountId }).delete();
-      return (await trx('totp_credentials').where({ account_id: accountId }).delete()) > 0;
+      return (await trx('totp_credentials').where({ account_id: accountId }).delete().returning('account_id')).length > 0;
     });
   }
 

@@ -60,7 +60,8 @@ export class Browser {
   }
 }
 
-/** The visible error message of a screen, if any. */
+/** The visible message of a screen: an error (role=alert), else a notice (role=status). */
 export function messageOf(page: Page): string | undefined {
-  return page.html().querySelector('[role=alert]')?.text.trim() ?? page.html().querySelector('main p')?.text.trim();
+  const html = page.html();
+  return (html.querySelector('[role=alert]') ?? html.querySelector('[role=status]') ?? html.querySelector('main p'))?.text.trim();
 }

@@ -17,10 +17,10 @@ export interface Scenario {
  * The usual setup of a suite: a server on `mode`, one seeded cooperative and a relying party per
  * pool, started before the suite's tests and stopped after them. The fields are filled in beforeAll.
  */
-export function useScenario(mode: StoreMode): Scenario {
+export function useScenario(mode: StoreMode, options: { env?: () => Record<string, string> } = {}): Scenario {
   const scenario = {} as Scenario;
   beforeAll(async () => {
-    scenario.server = await startServer(mode);
+    scenario.server = await startServer(mode, { env: options.env?.() });
     scenario.seeded = await seedTenant(scenario.server.sleutel.stores);
     scenario.staffRp = await RelyingParty.discover(scenario.server.url, scenario.seeded.staffClient);
     scenario.portalRp = await RelyingParty.discover(scenario.server.url, scenario.seeded.portalClient);
