@@ -18,7 +18,7 @@ import { Views } from './http/views.js';
 import type { Logger } from './log.js';
 import { Mailer } from './mail/mailer.js';
 import { Interactions } from './oidc/interactions.js';
-import { afterExplicitLogout } from './oidc/logout-hook.js';
+import { afterExplicitLogout, keepMaxAgeZero } from './oidc/logout-hook.js';
 import { createProvider } from './oidc/provider.js';
 import { AccountSessions } from './oidc/sessions.js';
 import { ACR_TWO_FACTOR } from './policy/authentication-level.js';
@@ -121,7 +121,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       manageRouter({ ...flows, provider, issuer: config.issuer }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],
-    aroundProvider: [forgetBrowser],
+    aroundProvider: [keepMaxAgeZero(), forgetBrowser],
   });
 
   return {

@@ -2,9 +2,11 @@ import type { Context } from 'koa';
 import { RemembranceStore } from '../stores/remembrances.js';
 
 /**
- * The cookie that identifies this browser to the remembrance store: a random token, HttpOnly,
- * living as long as the longest remembrance it was last used for (the store's TTL is what counts).
+ * The cookie that identifies this browser to the remembrance store: a random token, HttpOnly.
+ * It lives as long as the longest remembrance a tenant may set (720 h), so a short remembrance of
+ * one account never cuts another's; the store's TTL per account is what counts.
  */
+const LIFETIME_MS = 720 * 3600_000;
 export class BrowserCookie {
   private readonly name: string;
 
@@ -16,10 +18,10 @@ export class BrowserCookie {
     return ctx.cookies.get(this.name) ?? undefined;
   }
 
-  /** The browser's token, created when it has none; the cookie is (re)set for `hours`. */
-  ensure(ctx: Context, hours: number): string {
+  /** The browser's token, created when it has none. */
+  ensure(ctx: Context): string {
     const token = this.read(ctx) ?? RemembranceStore.newBrowserToken();
-    ctx.cookies.set(this.name, token, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', maxAge: hours * 3600_000, overwrite: true });
+    ctx.cookies.set(this.name, token, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', maxAge: LIFETIME_MS, overwrite: true });
     return token;
   }
 }

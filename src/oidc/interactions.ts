@@ -4,6 +4,7 @@ import { errors } from 'oidc-provider';
 import { SleutelError } from '../errors.js';
 import { loginBinding, type SleutelClientMetadata } from './client-binding.js';
 import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
+import { MAX_AGE_ZERO_PARAM } from './logout-hook.js';
 
 /** What a screen needs to know of a pending authorization request. */
 export interface PendingInteraction {
@@ -57,7 +58,7 @@ export class Interactions {
         ui_locales: str(details.params.ui_locales),
         login_hint: str(details.params.login_hint),
         acr_values: str(details.params.acr_values),
-        max_age: str(details.params.max_age),
+        max_age: str(details.params.max_age) ?? (details.params[MAX_AGE_ZERO_PARAM] ? '0' : undefined),
       },
       accountId: details.session?.accountId,
       stepUpOnly: Boolean(details.session?.accountId) && details.prompt.reasons.length > 0 && details.prompt.reasons.every((r) => r === 'acr_step_up'),

@@ -5,6 +5,7 @@ import type { KeyValueStore } from '../stores/kv/key-value-store.js';
 import type { ClientStore } from '../stores/clients.js';
 import { ClientAdapter, KeyValueAdapter } from './adapter.js';
 import { ACCOUNT_CLIENT_PARAM, accountClientMetadata } from './account-client.js';
+import { MAX_AGE_ZERO_PARAM } from './logout-hook.js';
 import { clientBinding, loginBinding } from './client-binding.js';
 import { createFindAccount, type AccountDirectory } from './find-account.js';
 import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
@@ -83,7 +84,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     findAccount: createFindAccount(deps.accounts),
     clients: [accountClientMetadata(deps.issuer)],
-    extraParams: [ACCOUNT_CLIENT_PARAM],
+    extraParams: [ACCOUNT_CLIENT_PARAM, MAX_AGE_ZERO_PARAM],
     scopes: ['openid', 'offline_access', 'email', 'profile', 'tenant'],
     claims: {
       // acr and amr under openid, or oidc-provider leaves them out of ID tokens

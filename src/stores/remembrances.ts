@@ -24,10 +24,15 @@ export class RemembranceStore {
     await this.kv.addToSet(index(accountId), hash(browserToken), ttl);
   }
 
-  /** Throws when the store cannot be reached: the caller then asks for the code (fail closed). */
-  async isRemembered(accountId: string, browserToken: string | undefined): Promise<boolean> {
-    if (!browserToken || !/^[A-Za-z0-9_-]{43}$/.test(browserToken)) return false;
-    return (await this.kv.get(key(accountId, browserToken))) !== null;
+  /**
+   * Whether the browser passed a code for the account within `currentHours` (the tenant's setting
+   * now: lowering it, to 0 even, applies at once to browsers remembered before). Throws when the
+   * store cannot be reached: the caller then asks for the code (fail closed).
+   */
+  async isRemembered(accountId: string, browserToken: string | undefined, currentHours = Infinity): Promise<boolean> {
+    if (!browserToken || !/^[A-Za-z0-9_-]{43}$/.test(browserToken) || currentHours <= 0) return false;
+    const rememberedAt = await this.kv.get(key(accountId, browserToken));
+    return rememberedAt !== null && Date.now() - Number(rememberedAt) < currentHours * 3600_000;
   }
 
   async forget(accountId: string, browserToken: string): Promise<void> {

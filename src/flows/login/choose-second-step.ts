@@ -13,7 +13,8 @@ export async function chooseSecondStep(
 ): Promise<LoginDecision & { required: boolean }> {
   const { required } = twoFactorRequirement(input.account.pool, input.tenant.policy, input.account.twoFactorRequired);
   const enrolled = await deps.secondFactors.isEnabled(input.account.id);
-  const remembered = enrolled ? await deps.remembrances.isRemembered(input.account.id, input.browserToken).catch(() => false) : false;
+  const hours = input.tenant.policy.remember_two_factor_hours[input.account.pool];
+  const remembered = enrolled ? await deps.remembrances.isRemembered(input.account.id, input.browserToken, hours).catch(() => false) : false;
   const decision = decideAfterPassword({
     enrolled,
     required,

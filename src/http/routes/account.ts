@@ -218,7 +218,10 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   router.post('/two-factor/disable', async (ctx) => {
     const action = await unlockedAction(ctx);
     if (!action) return;
-    page(ctx, 'disable-confirm', { tenantName: action.me.tenant.name });
+    const { me } = action;
+    const requirement = twoFactorRequirement(me.account.pool, me.tenant.policy, me.account.twoFactorRequired);
+    if (requirement.required) return overview(ctx, me, { error: `account.required_by_${requirement.requiredBy}`, status: 409 });
+    page(ctx, 'disable-confirm', { tenantName: me.tenant.name });
   });
 
   router.post('/two-factor/disable/confirm', async (ctx) => {

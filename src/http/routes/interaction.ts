@@ -88,7 +88,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false) => {
     const done = await completeLogin(flows, { account, tenant, amr, remembered, clientId: interaction.clientId, ip: ctx.ip });
     if (done.rememberHours > 0) {
-      const token = deps.browser.ensure(ctx, done.rememberHours);
+      const token = deps.browser.ensure(ctx);
       await flows.remembrances.remember(account.id, token, done.rememberHours).catch((error: Error) => {
         ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
       });
