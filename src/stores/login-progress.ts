@@ -10,7 +10,6 @@ export interface LoginProgress {
   step: 'challenge' | 'enroll' | 'recovery_code_shown' | 'ended';
   /** factors passed so far in this login */
   amr: Amr[];
-  codeFailures: number;
   /** enrollment may be skipped (2FA not required for the account) */
   skippable: boolean;
   /** the sealed secret of an enrollment that awaits its confirming code */
@@ -32,7 +31,19 @@ export class LoginProgressStore {
     await this.kv.set(key(uid), JSON.stringify(progress), TTL_SECONDS);
   }
 
+  /**
+   * Counts one code (or recovery code) check of this login, atomically: requests racing in one
+   * interaction get distinct numbers, so no more checks than allowed ever run.
+   */
+  async countAttempt(uid: string): Promise<number> {
+    return this.kv.increment(`${key(uid)}:attempts`, TTL_SECONDS);
+  }
+
+  async attempts(uid: string): Promise<number> {
+    return Number((await this.kv.get(`${key(uid)}:attempts`)) ?? 0);
+  }
+
   async clear(uid: string): Promise<void> {
-    await this.kv.delete(key(uid));
+    await this.kv.delete(key(uid), `${key(uid)}:attempts`);
   }
 }

@@ -1,6 +1,5 @@
 import { isWellFormedRecoveryCode, recoveryCodeMatches } from '../../factors/recovery-code.js';
 import type { Account } from '../../stores/accounts.js';
-import type { LoginProgress } from '../../stores/login-progress.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { removeSecondFactor } from '../remove-second-factor.js';
 import { checkSecondFactor, type CodeOutcome } from './verify-code.js';
@@ -12,7 +11,7 @@ import { checkSecondFactor, type CodeOutcome } from './verify-code.js';
  */
 export async function useRecoveryCode(
   deps: FlowDependencies,
-  input: { account: Account; progress: LoginProgress; recoveryCode: string; ip: string; locale: 'nl' | 'en' },
+  input: { account: Account; uid: string; recoveryCode: string; ip: string; locale: 'nl' | 'en' },
 ): Promise<CodeOutcome> {
   const outcome = await checkSecondFactor(deps, input, 'recovery_code', async () => {
     if (!isWellFormedRecoveryCode(input.recoveryCode)) return false;

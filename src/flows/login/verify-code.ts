@@ -1,7 +1,6 @@
 import { isWellFormedCode, matchTotp } from '../../factors/totp.js';
 import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
-import type { LoginProgress } from '../../stores/login-progress.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { registerAccountFailure } from './register-failure.js';
 
@@ -13,12 +12,13 @@ export type CodeOutcome =
 
 /**
  * The code challenge of a login. Refused while the account is locked (the right code too);
- * a wrong code or a replayed one counts against the challenge (at most 5) and the account's
- * lockout, which every instance shares. The accepted time step is recorded atomically.
+ * a wrong code or a replayed one counts against the challenge (at most 5 checks, counted before
+ * checking, so parallel requests cannot get more) and against the account's lockout, which every
+ * instance shares. The accepted time step is recorded atomically.
  */
 export async function verifyLoginCode(
-  deps: Pick<FlowDependencies, 'secondFactors' | 'lockout' | 'audit' | 'mailer' | 'tenants'>,
-  input: { account: Account; progress: LoginProgress; code: string; ip: string },
+  deps: Pick<FlowDependencies, 'secondFactors' | 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
+  input: { account: Account; uid: string; code: string; ip: string; locale: 'nl' | 'en' },
 ): Promise<CodeOutcome> {
   return checkSecondFactor(deps, input, 'code', async () => {
     const totp = await deps.secondFactors.findTotp(input.account.id);
@@ -30,29 +30,31 @@ export async function verifyLoginCode(
 
 /** Shared by codes and recovery codes: lock check, attempt counting, audit. */
 export async function checkSecondFactor(
-  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants'>,
-  input: { account: Account; progress: LoginProgress; ip: string },
+  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
+  input: { account: Account; uid: string; ip: string; locale: 'nl' | 'en' },
   kind: 'code' | 'recovery_code',
   check: () => Promise<boolean>,
 ): Promise<CodeOutcome> {
-  const { account, progress } = input;
+  const { account } = input;
   const event = (type: string, details: Record<string, unknown> = {}) =>
     deps.audit.record({ type, tenantId: account.tenantId, accountId: account.id, actor: `account:${account.id}`, ip: input.ip, details: { kind, ...details } });
 
-  if (progress.codeFailures >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
+  // a challenge whose checks are used up stays ended, locked or not
+  if ((await deps.progress.attempts(input.uid)) >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
   const lockedFor = await deps.lockout.lockedFor(account.id);
   if (lockedFor > 0) {
     await event('second_factor.refused_locked');
     return { result: 'locked', seconds: lockedFor };
   }
+  const attempt = await deps.progress.countAttempt(input.uid);
+  if (attempt > MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
   if (await check()) {
     await event('second_factor.succeeded');
     return { result: 'accepted' };
   }
-  progress.codeFailures += 1;
-  await event('second_factor.failed', { attempt: progress.codeFailures });
-  const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip);
+  await event('second_factor.failed', { attempt });
+  const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip, input.locale);
   if (lockedForSeconds > 0) return { result: 'locked', seconds: lockedForSeconds };
-  if (progress.codeFailures >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
-  return { result: 'wrong', attemptsLeft: MAX_CODE_ATTEMPTS_PER_CHALLENGE - progress.codeFailures };
+  if (attempt >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
+  return { result: 'wrong', attemptsLeft: MAX_CODE_ATTEMPTS_PER_CHALLENGE - attempt };
 }

@@ -12,6 +12,7 @@ import { verifyLoginCode, type CodeOutcome } from '../../flows/login/verify-code
 import { InteractionExpired, type Interactions, type PendingInteraction } from '../../oidc/interactions.js';
 import { requestsTwoFactor } from '../../oidc/provider.js';
 import type { Amr } from '../../policy/authentication-level.js';
+import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
 import type { LoginProgress } from '../../stores/login-progress.js';
 import type { Tenant } from '../../stores/tenants.js';
@@ -68,11 +69,17 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const showLogin = (ctx: Context, interaction: PendingInteraction, tenant: Tenant, extra: { email?: string; error?: string; status?: number } = {}) =>
     page(ctx, 'login', { uid: interaction.uid, tenantName: tenant.name, email: extra.email ?? interaction.params.login_hint, error: extra.error }, extra.status);
 
-  const showStep = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, progress: LoginProgress, account: Account, extra: { error?: string; status?: number; attemptsLeft?: number } = {}) => {
+  /** Checks left in this login's challenge, for the screen (shown once one was used). */
+  const attemptsLeft = async (uid: string) => {
+    const used = await flows.progress.attempts(uid);
+    return used > 0 ? Math.max(0, MAX_CODE_ATTEMPTS_PER_CHALLENGE - used) : undefined;
+  };
+
+  const showStep = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, progress: LoginProgress, account: Account, extra: { error?: string; status?: number } = {}) => {
     const common = { uid: interaction.uid, tenantName: tenant.name, error: extra.error };
     switch (progress.step) {
       case 'challenge':
-        return page(ctx, 'challenge', { ...common, attemptsLeft: extra.attemptsLeft }, extra.status);
+        return page(ctx, 'challenge', { ...common, attemptsLeft: await attemptsLeft(interaction.uid) }, extra.status);
       case 'enroll': {
         const screen = await enrollmentScreen(flows, account, tenant, progress.pendingSecret!);
         return page(ctx, 'enroll', { ...common, ...screen, skippable: progress.skippable, action: `/interaction/${interaction.uid}/enroll` }, extra.status);
@@ -107,7 +114,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
       maxAgeGiven: interaction.params.max_age !== undefined,
     });
     if (decision.next === 'done') return finish(ctx, interaction, tenant, account, amr, decision.reason === 'browser_remembered');
-    const progress: LoginProgress = { accountId: account.id, step: decision.next, amr, codeFailures: 0, skippable: !decision.required };
+    const progress: LoginProgress = { accountId: account.id, step: decision.next, amr, skippable: !decision.required };
     if (decision.next === 'enroll') progress.pendingSecret = beginEnrollment(flows, account);
     await flows.progress.save(interaction.uid, progress);
     ctx.redirect(`/interaction/${interaction.uid}`);
@@ -141,6 +148,9 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
 
   router.post('/login', async (ctx) => {
     const { interaction, tenant } = await load(ctx);
+    const previous = await flows.progress.get(interaction.uid);
+    const previousAccount = previous?.step === 'ended' ? await flows.accounts.findById(previous.accountId) : undefined;
+    if (previous && previousAccount) return showStep(ctx, interaction, tenant, previous, previousAccount);
     const form = await submittedForm(ctx, deps.csrf, loginForm);
     const typedEmail = typeof form.raw.email === 'string' && form.raw.email.length <= 320 ? form.raw.email : undefined;
     if (!form.ok) return showLogin(ctx, interaction, tenant, { email: typedEmail, error: form.messageKey, status: form.status });
@@ -163,15 +173,16 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const form = await submittedForm(ctx, deps.csrf, codeForm);
     if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
     if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
-    const outcome = await verifyLoginCode(flows, { account, progress, code: form.data.code, ip: ctx.ip });
+    const outcome = await verifyLoginCode(flows, { account, uid: interaction.uid, code: form.data.code, ip: ctx.ip, locale: ctx.state.locale });
     if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'challenge');
     return finish(ctx, interaction, tenant, account, [...progress.amr, 'otp']);
   });
 
   router.get('/recovery', async (ctx) => {
     const { interaction, tenant } = await load(ctx);
-    await inProgress(interaction.uid, 'challenge');
-    page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name });
+    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
+    page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, attemptsLeft: await attemptsLeft(interaction.uid) });
   });
 
   router.post('/recovery', async (ctx) => {
@@ -179,15 +190,14 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
     const form = await submittedForm(ctx, deps.csrf, recoveryForm);
     if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
-    if (!form.ok) return page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, error: form.messageKey }, form.status);
-    const outcome = await useRecoveryCode(flows, { account, progress, recoveryCode: form.data.recovery_code, ip: ctx.ip, locale: ctx.state.locale });
+    if (!form.ok) return page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, error: form.messageKey, attemptsLeft: await attemptsLeft(interaction.uid) }, form.status);
+    const outcome = await useRecoveryCode(flows, { account, uid: interaction.uid, recoveryCode: form.data.recovery_code, ip: ctx.ip, locale: ctx.state.locale });
     if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'recovery');
     const { required } = await chooseSecondStep(flows, { account, tenant, twoFactorRequested: false, maxAgeGiven: false });
     await flows.progress.save(interaction.uid, {
       accountId: account.id,
       step: 'enroll',
       amr: [...progress.amr, 'rec'],
-      codeFailures: 0,
       skippable: !required,
       pendingSecret: beginEnrollment(flows, account),
     });
