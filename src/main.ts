@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   if (!config.redisUrl) log.warn('REDIS_URL not set: sessions are kept in this process only and end when it stops');
 
   const sleutel = await createSleutel(config, log);
+  sleutel.metrics.collectProcessMetrics();
   const demo = config.production ? undefined : await seedDemo(sleutel.stores, config);
 
   const server: Server = sleutel.app.listen(config.port, () => {

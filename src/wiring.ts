@@ -15,6 +15,7 @@ import { passwordRoutes } from './http/routes/password.js';
 import { manageRouter } from './http/manage/routes.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { Views } from './http/views.js';
+import { Metrics } from './http/metrics.js';
 import type { Logger } from './log.js';
 import { Mailer } from './mail/mailer.js';
 import { Interactions } from './oidc/interactions.js';
@@ -39,6 +40,7 @@ export type { Stores };
 
 export interface Sleutel {
   app: Koa;
+  metrics: Metrics;
   provider: Provider;
   stores: Stores;
   flows: FlowDependencies;
@@ -53,6 +55,8 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
   const { cookieKeys } = resolveSecrets(config);
   await stores.signingKeys.ensureActiveKey();
   const views = new Views();
+  const metrics = new Metrics();
+  stores.audit.onRecord((type, details) => metrics.countAuditEvent(type, details));
 
   const provider = createProvider({
     issuer: config.issuer,
@@ -112,7 +116,9 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     views,
     trustProxy: config.trustProxy,
     cookieKeys,
+    metrics,
     routers: [
+      metrics.routes(),
       operationsRoutes({ checks: { database: () => pingDatabase(stores.db), kv: () => stores.kv.ping() }, isShuttingDown: () => shuttingDown }),
       assetRoutes(views),
       interactionRoutes({ flows, interactions, views, csrf, browser }),
@@ -126,6 +132,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
 
   return {
     app,
+    metrics,
     provider,
     stores,
     flows,

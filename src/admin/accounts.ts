@@ -1,4 +1,4 @@
-import { Conflict, Unprocessable } from '../errors.js';
+import { Conflict, Forbidden, Unprocessable } from '../errors.js';
 import { hashPassword } from '../factors/password.js';
 import type { Actor } from '../policy/permissions.js';
 import type { Pool } from '../policy/tenant-policy.js';
@@ -31,6 +31,7 @@ export async function createAccount(
   const tenant = await tenantFor(deps, actor, slug);
   authorize(actor, 'manage_accounts', input.pool);
   if (input.pool === 'portal' && input.roles?.length) throw new Unprocessable('roles_not_applicable', 'portal accounts have no roles');
+  if (input.roles) guardRoleChange(actor, undefined, [], input.roles);
   if (await deps.accounts.findByEmail(tenant.id, input.pool, input.email)) throw new Conflict(`an account for this e-mail address exists in the ${input.pool} pool`);
   if (input.password !== undefined) {
     const problem = newPasswordProblem({ email: input.email, pool: input.pool }, tenant, input.password);
@@ -53,7 +54,19 @@ export async function createAccount(
   return accountView(deps, tenant, account);
 }
 
-/** Name, e-mail, roles, disabled. Disabling ends the account's sessions everywhere. */
+/**
+ * Who may hand out roles (the design is silent; this keeps key users from promoting anyone):
+ * only a coop_admin (or a service client) grants or takes coop_admin, and nobody changes their own roles.
+ */
+function guardRoleChange(actor: Actor, targetId: string | undefined, before: Role[], after: Role[]): void {
+  if (actor.kind === 'user' && targetId === actor.accountId) throw new Forbidden('error.forbidden', 'roles: you cannot change your own roles');
+  const coopAdminChanges = before.includes('coop_admin') !== after.includes('coop_admin');
+  if (coopAdminChanges && actor.kind === 'user' && !actor.roles.includes('coop_admin')) {
+    throw new Forbidden('error.forbidden', 'roles: only a coop_admin grants or takes the coop_admin role');
+  }
+}
+
+/** Name, e-mail (unverified again when it changes), roles, disabled. Disabling ends the account's sessions everywhere. */
 export async function updateAccount(
   deps: AdminDependencies,
   actor: Actor,
@@ -69,7 +82,9 @@ export async function updateAccount(
   if (patch.email && patch.email.toLowerCase() !== account.email.toLowerCase() && (await deps.accounts.findByEmail(tenant.id, account.pool, patch.email))) {
     throw new Conflict(`an account for this e-mail address exists in the ${account.pool} pool`);
   }
-  const updated = (await deps.accounts.update(account.id, patch))!;
+  if (patch.roles) guardRoleChange(actor, account.id, account.roles, patch.roles);
+  const emailChanged = patch.email !== undefined && patch.email.trim().toLowerCase() !== account.email.toLowerCase();
+  const updated = (await deps.accounts.update(account.id, { ...patch, ...(emailChanged ? { emailVerified: false } : {}) }))!;
   if (patch.disabled && !account.disabled) await deps.sessions.endAll(account.id);
   await deps.audit.record({ type: 'account.updated', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { fields: Object.keys(patch) } });
   return accountView(deps, tenant, updated);

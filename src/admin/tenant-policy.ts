@@ -2,9 +2,10 @@ import type { Actor } from '../policy/permissions.js';
 import type { TenantPolicy } from '../policy/tenant-policy.js';
 import { actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
 
-export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'totp_issuer'>> & {
+export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'totp_issuer' | 'min_password_length'>> & {
   remember_two_factor_hours?: Partial<TenantPolicy['remember_two_factor_hours']>;
   totp_issuer?: TenantPolicy['totp_issuer'];
+  min_password_length?: Partial<TenantPolicy['min_password_length']>;
 };
 
 /** The policy; with `previewRequireAll`, also how many staff a tenant-wide requirement would affect at once. */
@@ -30,12 +31,14 @@ export async function setPolicy(deps: AdminDependencies, actor: Actor, slug: str
     ...patch,
     remember_two_factor_hours: { ...before.remember_two_factor_hours, ...patch.remember_two_factor_hours },
     totp_issuer: patch.totp_issuer === undefined ? before.totp_issuer : { ...patch.totp_issuer },
+    min_password_length: { ...before.min_password_length, ...patch.min_password_length },
   };
   await deps.tenants.updatePolicy(tenant.id, policy);
   let affected = 0;
   if (policy.require_two_factor_for_all_staff && !before.require_two_factor_for_all_staff) {
     const accounts = await deps.accounts.staffWithoutTwoFactor(tenant.id);
-    for (const account of accounts) await deps.sessions.endAll(account.id);
+    // a few at a time: each may wait on relying parties' back-channel endpoints
+    for (let i = 0; i < accounts.length; i += 10) await Promise.all(accounts.slice(i, i + 10).map((a) => deps.sessions.endAll(a.id)));
     affected = accounts.length;
   }
   await deps.audit.record({ type: 'tenant.policy_changed', tenantId: tenant.id, actor: actorName(actor), ip, details: { before, after: policy, affected_accounts: affected } });

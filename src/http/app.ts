@@ -4,6 +4,7 @@ import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
 import { errorPage } from './middleware/error-page.js';
+import type { Metrics } from './metrics.js';
 import { requestContext } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import type { Views } from './views.js';
@@ -23,12 +24,14 @@ export function createApp(deps: {
   routers: Router[];
   /** middleware around the provider (e.g. after a logout) */
   aroundProvider: Koa.Middleware[];
+  metrics: Metrics;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.trustProxy;
   app.keys = deps.cookieKeys;
   app.silent = true; // errors are logged by our middleware, with the request id
   app.use(requestContext(deps.log));
+  app.use(deps.metrics.middleware());
   app.use(securityHeaders());
   app.use(errorPage(deps.views));
   for (const router of deps.routers) app.use(router.routes());

@@ -6,8 +6,10 @@ export function providerPages(views: Views) {
   const locale = (ctx: KoaContextWithOIDC) => chooseLocale(ctx.oidc?.params?.ui_locales as string | undefined, ctx.get('accept-language'));
   return {
     renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
+      const unavailable = out.error === 'temporarily_unavailable';
+      if (unavailable) ctx.set('Retry-After', '30');
       ctx.type = 'html';
-      ctx.body = views.render('error', locale(ctx), { messageKey: 'error.oidc', code: out.error });
+      ctx.body = views.render('error', locale(ctx), { messageKey: unavailable ? 'error.unavailable' : 'error.oidc', code: out.error });
     },
     renderLogout(ctx: KoaContextWithOIDC, form: string) {
       ctx.type = 'html';

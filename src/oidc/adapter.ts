@@ -14,6 +14,8 @@ export const keys = {
   sessionUid: (uid: string) => `oidc:Session:uid:${uid}`,
   /** session ids of an account, to end all its sessions (DESIGN §2 rules 4 and 10) */
   accountSessions: (accountId: string) => `oidc:account:${accountId}:sessions`,
+  /** grant ids of an account, offline ones included (they outlive the session) */
+  accountGrants: (accountId: string) => `oidc:account:${accountId}:grants`,
 };
 
 /**
@@ -33,6 +35,7 @@ export class KeyValueAdapter implements Adapter {
     if (GRANTABLE.has(this.model) && grantId) {
       await this.kv.addToSet(keys.grant(grantId), `${this.model}:${id}`, ttl);
     }
+    if (this.model === 'Grant' && payload.accountId) await this.kv.addToSet(keys.accountGrants(payload.accountId), id, ttl);
     if (this.model === 'Session') {
       if (payload.uid) await this.kv.set(keys.sessionUid(payload.uid), id, ttl);
       if (payload.accountId) await this.kv.addToSet(keys.accountSessions(payload.accountId), id, ttl);

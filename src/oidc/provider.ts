@@ -9,6 +9,7 @@ import { MAX_AGE_ZERO_PARAM } from './logout-hook.js';
 import { clientBinding, loginBinding } from './client-binding.js';
 import { createFindAccount, type AccountDirectory } from './find-account.js';
 import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
+import { guarded, guardedAdapter } from './store-unavailable.js';
 
 /**
  * Token and session lifetimes in seconds. Refresh tokens rotate at every use and, without
@@ -53,12 +54,14 @@ function interactions(accounts: AccountDirectory): Configuration['interactions']
   const policy = base();
   const login = policy.get('login')!;
   login.checks.add(
-    new Check('account_not_in_client_pool', 'the session belongs to another tenant or pool', 'login_required', async (ctx) => {
-      const accountId = ctx.oidc.session?.accountId;
-      if (!accountId || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
-      const binding = await loginBinding(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.params ?? {});
-      return binding && (await accounts.belongsTo(accountId, binding)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-    }),
+    new Check('account_not_in_client_pool', 'the session belongs to another tenant or pool', 'login_required', (ctx) =>
+      guarded(async () => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (!accountId || !ctx.oidc.client) return Check.NO_NEED_TO_PROMPT;
+        const binding = await loginBinding(ctx.oidc.provider, ctx.oidc.client.clientId, ctx.oidc.params ?? {});
+        return binding && (await accounts.belongsTo(accountId, binding)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    ),
   );
   login.checks.add(
     new Check('acr_step_up', 'a fresh second factor is requested', 'login_required', (ctx) =>
@@ -69,12 +72,13 @@ function interactions(accounts: AccountDirectory): Configuration['interactions']
 }
 
 export function createProvider(deps: ProviderDependencies): Provider {
+  const findAccount = createFindAccount(deps.accounts);
   const cookieNames = deps.production
     ? { session: '__Host-sleutel.session', interaction: '__Secure-sleutel.interaction', resume: '__Secure-sleutel.resume' }
     : { session: 'sleutel.session', interaction: 'sleutel.interaction', resume: 'sleutel.resume' };
 
   const configuration: Configuration = {
-    adapter: (name: string) => (name === 'Client' ? new ClientAdapter(deps.clients) : new KeyValueAdapter(name, deps.kv)),
+    adapter: (name: string) => guardedAdapter(name === 'Client' ? new ClientAdapter(deps.clients) : new KeyValueAdapter(name, deps.kv)),
     jwks: { keys: deps.jwks as never },
     cookies: {
       keys: deps.cookieKeys,
@@ -82,7 +86,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: createFindAccount(deps.accounts),
+    findAccount: (ctx, sub, token) => guarded(async () => findAccount(ctx, sub, token)),
     clients: [accountClientMetadata(deps.issuer)],
     extraParams: [ACCOUNT_CLIENT_PARAM, MAX_AGE_ZERO_PARAM],
     scopes: ['openid', 'offline_access', 'email', 'profile', 'tenant'],

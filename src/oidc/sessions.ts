@@ -22,16 +22,26 @@ export class AccountSessions {
     return session.accountId ? { accountId: session.accountId, sessionUid: session.uid } : undefined;
   }
 
-  /** Ends every session of the account (but the one with `exceptUid`); returns how many ended. */
+  /**
+   * Ends every session of the account (but the one with `exceptUid`) and revokes every grant of
+   * it, also offline grants whose session is already gone; returns how many sessions ended.
+   */
   async endAll(accountId: string, options: { exceptUid?: string } = {}): Promise<number> {
     let ended = 0;
+    const kept = new Set<string>();
     for (const id of await this.kv.members(keys.accountSessions(accountId))) {
       const session = await this.provider.Session.find(id);
       if (!session) {
         await this.kv.removeFromSet(keys.accountSessions(accountId), id);
         continue;
       }
-      if (session.uid === options.exceptUid || session.accountId !== accountId) continue;
+      if (session.uid === options.exceptUid || session.accountId !== accountId) {
+        for (const authorization of Object.values(session.authorizations ?? {})) {
+          const grantId = (authorization as { grantId?: string }).grantId;
+          if (grantId) kept.add(grantId);
+        }
+        continue;
+      }
       for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
         const { sid, grantId } = authorization as { sid?: string; grantId?: string };
         const client = await this.provider.Client.find(clientId);
@@ -44,6 +54,11 @@ export class AccountSessions {
       }
       await session.destroy();
       ended += 1;
+    }
+    for (const grantId of await this.kv.members(keys.accountGrants(accountId))) {
+      if (kept.has(grantId)) continue;
+      await this.revokeGrant(grantId);
+      await this.kv.removeFromSet(keys.accountGrants(accountId), grantId);
     }
     return ended;
   }

@@ -56,6 +56,8 @@ export class AccountStore {
     passwordHash?: string | null;
     roles?: Role[];
     emailVerified?: boolean;
+    disabled?: boolean;
+    twoFactorRequired?: boolean;
   }): Promise<Account> {
     const [row] = await this.db<Row>('accounts')
       .insert({
@@ -66,6 +68,9 @@ export class AccountStore {
         password_hash: input.passwordHash ?? null,
         roles: JSON.stringify(input.pool === 'staff' ? (input.roles ?? []) : []) as never,
         email_verified: input.emailVerified ?? false,
+        disabled: input.disabled ?? false,
+        // DESIGN §1: requiring 2FA for one account is for staff only
+        two_factor_required: input.pool === 'staff' && (input.twoFactorRequired ?? false),
       })
       .returning('*');
     return toAccount(row as Row);
@@ -94,10 +99,14 @@ export class AccountStore {
     return (await q).map(toAccount);
   }
 
-  async update(id: string, patch: { name?: string; email?: string; roles?: Role[]; disabled?: boolean; twoFactorRequired?: boolean }): Promise<Account | undefined> {
+  async update(
+    id: string,
+    patch: { name?: string; email?: string; emailVerified?: boolean; roles?: Role[]; disabled?: boolean; twoFactorRequired?: boolean },
+  ): Promise<Account | undefined> {
     const changes: Record<string, unknown> = { updated_at: this.db.fn.now() };
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.email !== undefined) changes.email = patch.email.trim();
+    if (patch.emailVerified !== undefined) changes.email_verified = patch.emailVerified;
     if (patch.roles !== undefined) changes.roles = JSON.stringify(patch.roles);
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
     if (patch.twoFactorRequired !== undefined) changes.two_factor_required = patch.twoFactorRequired;

@@ -12,9 +12,17 @@ export interface AuditEvent {
 
 /** Every security event is written here (DESIGN §6): actor, account, IP and time. */
 export class AuditLog {
+  private readonly listeners: ((type: string, details: Record<string, unknown>) => void)[] = [];
+
   constructor(private readonly db: Database) {}
 
+  /** Metrics count what the audit log records. */
+  onRecord(listener: (type: string, details: Record<string, unknown>) => void): void {
+    this.listeners.push(listener);
+  }
+
   async record(event: AuditEvent): Promise<void> {
+    for (const listener of this.listeners) listener(event.type, event.details ?? {});
     await this.db('audit_events').insert({
       type: event.type,
       tenant_id: event.tenantId ?? null,

@@ -18,7 +18,10 @@ export async function authenticate(ctx: Context, deps: { provider: Provider; iss
   if (!match) throw new Unauthorized();
   const token = await findManageToken(deps.provider, deps.issuer, match[1]!);
   const client = token && (await deps.clients.find(token.clientId));
-  if (!token || !client) throw new Unauthorized('the token is unknown, expired, revoked or not for the management API');
+  if (!token || !client) {
+    ctx.set('WWW-Authenticate', 'Bearer realm="sleutel-manage", scope="manage", error="invalid_token"');
+    throw new Unauthorized('the token is unknown, expired, revoked or not for the management API');
+  }
   if (!token.accountId) {
     if (client.pool !== null) throw new Unauthorized('only service clients act without a user');
     return { kind: 'service', tenantId: client.tenantId, clientId: client.clientId };

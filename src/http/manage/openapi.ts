@@ -16,6 +16,7 @@ export function openApiDocument(issuer: string, routes: ManageRoute[]): object {
       ['401', 'Missing, unknown, expired or revoked token'],
       ['403', 'The token\'s roles do not allow this, or the user did not sign in with 2FA'],
       ['404', 'No such tenant or account (also for another tenant\'s)'],
+      ['409', 'The e-mail address is taken in that pool'],
       ['422', 'Not applicable to this account (e.g. requiring 2FA of a portal user)'],
     ].map(([status, description]) => [status, { description, content: { 'application/json': { schema: jsonSchema(errorBody, 'output') } } }]),
   );

@@ -7,7 +7,7 @@ import { createAccount, getAccount, listAccounts, unblockAccount, updateAccount 
 import type { AdminDependencies } from '../../admin/context.js';
 import { auditEvents, getPolicy, setPolicy, twoFactorStats } from '../../admin/tenant-policy.js';
 import { resetTwoFactor, setTwoFactorRequirement } from '../../admin/two-factor.js';
-import { BadRequest } from '../../errors.js';
+import { BadRequest, NotFound } from '../../errors.js';
 import type { Actor } from '../../policy/permissions.js';
 import { authenticate } from './authenticate.js';
 import { openApiDocument } from './openapi.js';
@@ -98,14 +98,30 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
   throw new BadRequest('error.bad_request', `${field}: ${issue.message}${keys}`);
 }
 
+/** The path of the first string holding a NUL byte or broken Unicode (Postgres stores neither). */
+function unstorableText(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
+  if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = unstorableText(inner, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw new BadRequest('error.bad_request', 'body: send application/json');
+  let body: unknown;
   try {
-    return await coBody.json(ctx, { limit: '64kb', strict: true });
+    body = await coBody.json(ctx, { limit: '64kb', strict: true });
   } catch (error) {
     const status = (error as { status?: number }).status;
     throw new BadRequest('error.bad_request', status === 413 ? 'body: larger than 64 kB' : 'body: not valid JSON');
   }
+  const bad = unstorableText(body, '');
+  if (bad !== undefined) throw new BadRequest('error.bad_request', `${bad || 'body'}: contains a NUL byte or broken Unicode`);
+  return body;
 }
 
 /** The Koa router of /manage/v1: every call authenticated, every input validated, JSON out. */
@@ -121,11 +137,17 @@ export function manageRouter(deps: AdminDependencies & { provider: Provider; iss
       ctx.set('Cache-Control', 'no-store');
       const actor = await authenticate(ctx, { provider: deps.provider, issuer: deps.issuer, clients: deps.clients, accounts: deps.accounts });
       const params = parse(route.params, ctx.params, 'path') as Call['params'];
+      const badQuery = unstorableText(ctx.query, '');
+      if (badQuery !== undefined) throw new BadRequest('error.bad_request', `${badQuery}: contains a NUL byte or broken Unicode`);
       const query = route.query ? (parse(route.query, ctx.query, 'query') as Record<string, unknown>) : {};
       const body = route.body ? parse(route.body, await readJson(ctx), 'body') : undefined;
       ctx.body = await route.handle({ actor, params, query, body, ip: ctx.ip });
       ctx.status = route.status ?? 200;
     });
   }
+  // anything else under /manage/v1 is a JSON 404, not oidc-provider's plain-text one
+  router.all('/{*rest}', () => {
+    throw new NotFound('error.not_found', 'no such endpoint or method');
+  });
   return router;
 }

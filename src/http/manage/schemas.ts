@@ -32,19 +32,24 @@ export const requirementBody = z.strictObject({ required: z.boolean() });
 export const policyQuery = z.strictObject({ preview: z.literal('require_two_factor_for_all_staff').optional() });
 
 const hours = z.number().int().min(0).max(720);
+const minLength = z.number().int().min(8).max(64);
 export const policyBody = z
   .strictObject({
     require_two_factor_for_all_staff: z.boolean().optional(),
     remember_two_factor_hours: z.strictObject({ staff: hours.optional(), portal: hours.optional() }).optional(),
     forget_two_factor_on_logout: z.boolean().optional(),
     totp_issuer: z.strictObject({ staff: z.string().trim().min(1).max(100).optional(), portal: z.string().trim().min(1).max(100).optional() }).optional(),
+    min_password_length: z.strictObject({ staff: minLength.optional(), portal: minLength.optional() }).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
 
 export const auditQuery = z.strictObject({
   account: accountId.optional(),
   type: z.string().regex(/^[a-z_.]{1,64}$/, 'is not an event type').optional(),
-  since: z.iso.datetime({ offset: true, message: 'is not an ISO 8601 date-time' }).optional(),
+  since: z.iso
+    .datetime({ offset: true, message: 'is not an ISO 8601 date-time' })
+    .refine((v) => Date.parse(v) >= 0 && Date.parse(v) < 253402300800000 /* year 10000 */, 'must lie between 1970 and 9999')
+    .optional(),
 });
 
 const twoFactorStatus = z.object({ enabled: z.boolean(), required: z.boolean(), required_by: z.enum(['tenant', 'account', 'none']) });
@@ -65,6 +70,7 @@ const policy = z.object({
   remember_two_factor_hours: z.object({ staff: z.number(), portal: z.number() }),
   forget_two_factor_on_logout: z.boolean(),
   totp_issuer: z.object({ staff: z.string().optional(), portal: z.string().optional() }),
+  min_password_length: z.object({ staff: z.number(), portal: z.number() }),
 });
 export const policyView = z.object({ policy, affected_accounts: z.number().int().optional() });
 export const policyChange = z.object({ policy, affected_accounts: z.number().int() });
