@@ -43,11 +43,15 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
 
   let stopping = false;
+  // SIGTERM: /readyz turns 503 at once so the load balancer stops sending; requests keep being
+  // served for SHUTDOWN_DRAIN_SECONDS (answered with Connection: close), then the server stops
+  // accepting, lets requests in flight finish, and closes the stores.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: finishing requests in flight');
+    log.info({ signal, drain_seconds: config.shutdownDrainSeconds }, 'shutting down: readiness off, draining');
     sleutel.beginShutdown();
+    await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
     const force = setTimeout(() => {
       log.warn('requests still open after 10 s; closing them');
       server.closeAllConnections();

@@ -128,6 +128,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],
     aroundProvider: [keepMaxAgeZero(), forgetBrowser],
+    isShuttingDown: () => shuttingDown,
   });
 
   return {

@@ -26,6 +26,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Trust X-Forwarded-* from a TLS-terminating proxy. */
   trustProxy: boolean;
+  /** After SIGTERM, how long /readyz answers 503 while requests are still served (a load balancer's notice). */
+  shutdownDrainSeconds: number;
 }
 
 export interface EncryptionKey {
@@ -110,6 +112,7 @@ const schema = z.object({
   MAIL_FROM: optional(z.string().min(3).max(200)),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   TRUST_PROXY: optional(boolean),
+  SHUTDOWN_DRAIN_SECONDS: optional(z.string().regex(/^\d{1,3}$/, 'must be a number of seconds (0-999)').transform(Number)),
 });
 
 /** Reads and validates the environment; the first bad variable is thrown as a ConfigError naming it. */
@@ -142,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM ?? `Sleutel <no-reply@${new URL(issuer).hostname}>`,
     logLevel: e.LOG_LEVEL ?? 'info',
     trustProxy: e.TRUST_PROXY ?? false,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS ?? (production ? 5 : 0),
   };
 }

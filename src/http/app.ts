@@ -25,6 +25,7 @@ export function createApp(deps: {
   /** middleware around the provider (e.g. after a logout) */
   aroundProvider: Koa.Middleware[];
   metrics: Metrics;
+  isShuttingDown: () => boolean;
 }): Koa {
   const app = new Koa();
   app.proxy = deps.trustProxy;
@@ -32,6 +33,11 @@ export function createApp(deps: {
   app.silent = true; // errors are logged by our middleware, with the request id
   app.use(requestContext(deps.log));
   app.use(deps.metrics.middleware());
+  app.use(async (ctx, next) => {
+    // while draining, clients get their answer but no kept-alive connection to come back on
+    if (deps.isShuttingDown()) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(securityHeaders());
   app.use(errorPage(deps.views));
   for (const router of deps.routers) app.use(router.routes());

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../src/config/environment.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { createSleutel, type Sleutel } from '../../src/wiring.js';
 import { openTestStores, type StoreMode, type TestStores } from './stores.js';
 
@@ -24,7 +24,7 @@ export interface TestServer {
 }
 
 /** Starts Sleutel on a free loopback port; the issuer is that address. */
-export async function startServer(mode: StoreMode, options: { stores?: TestStores; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(mode: StoreMode, options: { stores?: TestStores; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const stores = options.stores ?? (await openTestStores(mode));
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -32,7 +32,7 @@ export async function startServer(mode: StoreMode, options: { stores?: TestStore
   const url = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleutel-test-'));
   const config = loadConfig({ ISSUER: url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...TEST_KEYS, ...options.env });
-  const sleutel = await createSleutel(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { db: stores.db, kv: stores.kv });
+  const sleutel = await createSleutel(config, options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { db: stores.db, kv: stores.kv });
   server.on('request', sleutel.app.callback());
   return {
     url,
