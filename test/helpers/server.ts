@@ -24,10 +24,10 @@ export interface TestServer {
 }
 
 /** Starts Sleutel on a free loopback port; the issuer is that address. */
-export async function startServer(mode: StoreMode, options: { stores?: TestStores; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+export async function startServer(mode: StoreMode, options: { stores?: TestStores; env?: Record<string, string>; logger?: Logger; port?: number } = {}): Promise<TestServer> {
   const stores = options.stores ?? (await openTestStores(mode));
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleutel-test-'));
