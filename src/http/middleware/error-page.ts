@@ -32,7 +32,7 @@ function classify(error: unknown): Answer {
   if (error instanceof SleutelError) {
     return { status: error.status, code: error.code, messageKey: error.messageKey, description: error.message };
   }
-  if (isStoreUnavailable(error)) {
+  if (isStoreUnavailable(error) || (error as { status?: number }).status === 503) {
     return { status: 503, code: 'temporarily_unavailable', messageKey: 'error.unavailable', description: 'a backing store is unreachable; try again shortly' };
   }
   const status = (error as { status?: number; expose?: boolean }).status;

@@ -23,10 +23,11 @@ export class RedisStore implements KeyValueStore {
   constructor(url: string, options: { keyPrefix?: string } = {}) {
     this.redis = new Redis(url, {
       keyPrefix: options.keyPrefix,
-      maxRetriesPerRequest: 1,
+      // while Redis is down a command fails at the first failed reconnect (~0.1 s), not after many
+      maxRetriesPerRequest: 0,
       enableOfflineQueue: true,
       connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
     // Errors surface on the commands; an 'error' listener stops ioredis from printing each retry.
     this.redis.on('error', () => {});
