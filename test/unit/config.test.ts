@@ -136,7 +136,14 @@ describe('loadConfig in production', () => {
       mailFrom: fullEnv.MAIL_FROM,
       logLevel: 'warn',
       trustProxy: true,
+      shutdownDrainSeconds: 5, // production default: time for the load balancer to notice
     });
+  });
+
+  test('SHUTDOWN_DRAIN_SECONDS: 0 outside production by default, set explicitly, bad values named', () => {
+    expect(loadConfig({}).shutdownDrainSeconds).toBe(0);
+    expect(loadConfig({ SHUTDOWN_DRAIN_SECONDS: '12' }).shutdownDrainSeconds).toBe(12);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_SECONDS: 'soon' })).toThrow(/^SHUTDOWN_DRAIN_SECONDS: /);
   });
 
   test.each([
