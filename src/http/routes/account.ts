@@ -16,6 +16,7 @@ import { twoFactorRequirement } from '../../policy/second-factor.js';
 import type { AccountPageState } from '../../stores/account-page-state.js';
 import type { Csrf } from '../csrf.js';
 import { fields, submittedForm } from '../forms.js';
+import { screenRenderer } from '../screens.js';
 import { chooseLocale, type Views } from '../views.js';
 
 export interface AccountRouteDeps {
@@ -46,12 +47,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   const { flows } = deps;
   const home = '/account/two-factor';
 
-  const page = (ctx: Context, template: string, data: Record<string, unknown>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.views.render(template, ctx.state.locale, { csrf: deps.csrf.token(ctx), ...data });
-  };
+  const page = screenRenderer(deps);
 
   const back = (ctx: Context, notice?: string) => {
     ctx.status = 303;

@@ -19,7 +19,8 @@ import type { Tenant } from '../../stores/tenants.js';
 import type { BrowserCookie } from '../browser-cookie.js';
 import type { Csrf } from '../csrf.js';
 import { fields, submittedForm } from '../forms.js';
-import { chooseLocale, type Views } from '../views.js';
+import { interactionLoader, screenRenderer } from '../screens.js';
+import type { Views } from '../views.js';
 
 export interface InteractionRouteDeps {
   flows: FlowDependencies;
@@ -43,20 +44,8 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   const { flows } = deps;
 
-  const page = (ctx: Context, template: string, data: Record<string, unknown>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.views.render(template, ctx.state.locale, { csrf: deps.csrf.token(ctx), ...data });
-  };
-
-  const load = async (ctx: Context) => {
-    const interaction = await deps.interactions.load(ctx);
-    ctx.state.locale = chooseLocale(interaction.params.ui_locales, ctx.get('accept-language'));
-    const tenant = await flows.tenants.findById(interaction.binding.tenant_id);
-    if (!tenant) throw new InteractionExpired();
-    return { interaction, tenant };
-  };
+  const page = screenRenderer(deps);
+  const load = interactionLoader({ interactions: deps.interactions, tenants: flows.tenants });
 
   /** The login in progress, with its account; a missing or unexpected one is an expired interaction. */
   const inProgress = async (uid: string, ...steps: LoginProgress['step'][]) => {

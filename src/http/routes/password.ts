@@ -5,9 +5,9 @@ import type { FlowDependencies } from '../../flows/dependencies.js';
 import { completePasswordReset } from '../../flows/password/complete-password-reset.js';
 import { requestPasswordReset } from '../../flows/password/request-password-reset.js';
 import type { Interactions } from '../../oidc/interactions.js';
-import { InteractionExpired } from '../../oidc/interactions.js';
 import type { Csrf } from '../csrf.js';
 import { fields, submittedForm } from '../forms.js';
+import { interactionLoader, screenRenderer } from '../screens.js';
 import { chooseLocale, type Views } from '../views.js';
 
 const forgotForm = z.object({ email: fields.email });
@@ -21,20 +21,8 @@ export function passwordRoutes(deps: { flows: FlowDependencies; interactions: In
   const router = new Router();
   const { flows } = deps;
 
-  const page = (ctx: Context, template: string, data: Record<string, unknown>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = deps.views.render(template, ctx.state.locale, { csrf: deps.csrf.token(ctx), ...data });
-  };
-
-  const loadInteraction = async (ctx: Context) => {
-    const interaction = await deps.interactions.load(ctx);
-    ctx.state.locale = chooseLocale(interaction.params.ui_locales, ctx.get('accept-language'));
-    const tenant = await flows.tenants.findById(interaction.binding.tenant_id);
-    if (!tenant) throw new InteractionExpired();
-    return { interaction, tenant };
-  };
+  const page = screenRenderer(deps);
+  const loadInteraction = interactionLoader({ interactions: deps.interactions, tenants: flows.tenants });
 
   router.get('/interaction/:uid/forgot', async (ctx) => {
     const { interaction, tenant } = await loadInteraction(ctx);
