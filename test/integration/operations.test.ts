@@ -64,6 +64,15 @@ describe.each(storeModes)('operations (%s)', (mode) => {
     expect(junk.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  test('an unknown path answers our 404 page, or JSON to an API client', async () => {
+    const page = await new Browser().request(`${server.url}/nope`);
+    expect(page.status).toBe(404);
+    expect(page.html().querySelector('[role=alert]')?.text).toBe('Deze pagina bestaat niet.');
+    const api = await fetch(`${server.url}/nope`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(404);
+    expect(await api.json()).toEqual({ error: 'not_found', error_description: 'no such page' });
+  });
+
   test('/healthz and /readyz', async () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${server.url}/readyz`);

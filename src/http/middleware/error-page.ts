@@ -12,6 +12,10 @@ export function errorPage(views: Views): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // nothing answered (no route of ours, none of oidc-provider's): our 404 rather than Koa's plain text
+      if (ctx.status === 404 && ctx.body === undefined) {
+        respond(ctx, views, { status: 404, code: 'not_found', messageKey: 'error.not_found', description: 'no such page' });
+      }
     } catch (error) {
       const answer = classify(error);
       if (answer.status >= 500 && answer.status !== 503) ctx.state.log?.error({ err: error }, 'unexpected error');
