@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../factors/password.js';
+import { ImportFailure, importEconobis } from '../importers/econobis/import-econobis.js';
+import { describeReport } from '../importers/econobis/report.js';
 import type { Role } from '../stores/accounts.js';
 import type { Stores } from '../stores/open.js';
 import { CliFailure, print } from './output.js';
@@ -134,7 +137,23 @@ export const commands: Record<string, Command> = {
     );
   },
 
-  async 'import econobis'() {
-    throw new CliFailure('import econobis is not available yet (planned: issue 8)', 3);
+  async 'import econobis'(stores, call) {
+    const tenant = await tenantOf(stores, call);
+    const file = v.check(z.string().min(1, 'must not be empty'), str(call, 'file'), '--file');
+    // the environment keeps the key out of the process list and the shell history
+    const appKey = str(call, 'app-key') ?? process.env.ECONOBIS_APP_KEY;
+    let exported: unknown;
+    try {
+      exported = JSON.parse(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new CliFailure(`cannot read the export ${file}: ${(error as Error).message}`);
+    }
+    try {
+      const report = await importEconobis(stores, { tenantSlug: tenant.slug, file: exported, appKey: appKey || undefined, dryRun: call.values['dry-run'] === true });
+      print(call.json, { ...report }, describeReport(report));
+    } catch (error) {
+      if (error instanceof ImportFailure) throw new CliFailure(`nothing imported: ${error.message}`);
+      throw error;
+    }
   },
 };

@@ -18,7 +18,8 @@ const USAGE = `usage: sleutel <command> [options] [--json]
   keys reencrypt
   import econobis --tenant <slug> --file <export.json> [--app-key base64:…] [--dry-run]
 
-Configuration comes from the environment, as for the server (DATABASE_URL, DATA_DIR, ENCRYPTION_KEYS, …).`;
+Configuration comes from the environment, as for the server (DATABASE_URL, DATA_DIR, ENCRYPTION_KEYS, …);
+import econobis reads Econobis's APP_KEY from ECONOBIS_APP_KEY when --app-key is not given.`;
 
 const options = {
   json: { type: 'boolean' },

@@ -1,9 +1,12 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 
 /**
  * The password factor: argon2id at OWASP's minimum (m=19 MiB, t=2, p=1). @node-rs/argon2 writes
  * the same PHC strings as node-argon2, needs no native build, and measured about twice as fast here.
- * This module is the only place that knows the hashing library.
+ * This module is the only place that knows the hashing libraries: argon2id for every hash it
+ * makes, and bcrypt only to verify hashes imported from Econobis (Laravel, `$2y$`) until the
+ * account's first successful login replaces them (needsRehash).
  */
 // algorithm 2 is Argon2id (the library's const enum cannot be imported under verbatimModuleSyntax)
 export const ARGON2_PARAMS: Options = { algorithm: 2 as Options['algorithm'], memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -19,6 +22,16 @@ export function hashPassword(password: string): Promise<string> {
 // Verified against when the e-mail is unknown, so both answers take the time of one argon2 verify.
 let dummyHash: Promise<string> | undefined;
 
+// Laravel writes `$2y$` (cost 10 by default); PHP's 2y and OpenBSD's 2b compute the same hash.
+// Costs above 12 are refused: each step doubles the work, and a planted `$2y$31$` would tie up a
+// login for days.
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|1[0-2])\$[./A-Za-z0-9]{53}$/;
+
+/** A bcrypt hash as Laravel stores it: accepted from an import, verified, and replaced at the next login. */
+export function isBcryptHash(storedHash: string): boolean {
+  return BCRYPT_HASH.test(storedHash);
+}
+
 /**
  * Checks a password against a stored hash. With no hash (unknown account, or one without a
  * password yet) it still spends one verify, so timing does not reveal whether the account exists.
@@ -29,11 +42,12 @@ export async function verifyPassword(storedHash: string | null | undefined, pass
     await verify(await dummyHash, password).catch(() => false);
     return false;
   }
+  if (isBcryptHash(storedHash)) return bcrypt.compare(password, storedHash.replace(/^\$2y\$/, '$2b$')).catch(() => false);
   if (!storedHash.startsWith('$argon2')) return false;
   return verify(storedHash, password).catch(() => false);
 }
 
-/** True when the hash should be replaced at the next successful login (older parameters). */
+/** True when the hash should be replaced at the next successful login (older parameters, or bcrypt). */
 export function needsRehash(storedHash: string): boolean {
   return !storedHash.startsWith(CURRENT_PREFIX);
 }

@@ -18,8 +18,20 @@ export function normaliseRecoveryCode(input: string): string {
   return input.toUpperCase().replace(/[\s-]/g, '');
 }
 
+/**
+ * A recovery code imported from Econobis (Laravel Fortify): `Str::random(10) . '-' . Str::random(10)`,
+ * letters and digits. Recognised only in that shape, dash included, so that nothing loosens the
+ * check of our own codes. Like ours it is compared without regard to case: 20 characters of 36
+ * symbols (digits 1/62 each, letters 2/62) still carry about 102 bits.
+ */
+const IMPORTED_RECOVERY_CODE = /^[A-Za-z0-9]{10}-[A-Za-z0-9]{10}$/;
+
+export function isImportedRecoveryCode(input: string): boolean {
+  return IMPORTED_RECOVERY_CODE.test(input.trim());
+}
+
 export function isWellFormedRecoveryCode(input: string): boolean {
-  return /^[A-Z2-7]{20}$/.test(normaliseRecoveryCode(input));
+  return /^[A-Z2-7]{20}$/.test(normaliseRecoveryCode(input)) || isImportedRecoveryCode(input);
 }
 
 export function hashRecoveryCode(code: string): string {

@@ -1,4 +1,4 @@
-import { generate, generateSecret, generateURI, verify } from 'otplib';
+import { createGuardrails, generate, generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 
 /**
@@ -8,6 +8,20 @@ import QRCode from 'qrcode';
  */
 export const PERIOD_SECONDS = 30;
 const TOLERANCE_SECONDS = PERIOD_SECONDS; // ±1 step
+
+/**
+ * Secrets imported from Econobis are Google2FA's default of 16 base32 characters (80 bits), below
+ * otplib's 128-bit floor; codes for them must still be checked. Only checking is relaxed: every
+ * secret made here is 160 bits, and the importer refuses secrets under 80 bits.
+ */
+export const MIN_SECRET_BYTES = 10;
+const guardrails = createGuardrails({ MIN_SECRET_BYTES });
+
+/** A base32 key of 80 to 512 bits, as an imported secret must be (otplib takes up to 64 bytes). */
+export function isUsableTotpSecret(secret: string): boolean {
+  const bytes = Math.floor((secret.length * 5) / 8);
+  return /^[A-Z2-7]+$/.test(secret) && bytes >= MIN_SECRET_BYTES && bytes <= 64;
+}
 
 export function newTotpSecret(): string {
   return generateSecret({ length: 20 });
@@ -27,6 +41,7 @@ export async function matchTotp(secret: string, code: string, afterTimeStep?: nu
   const result = await verify({
     secret,
     token: code,
+    guardrails,
     epochTolerance: TOLERANCE_SECONDS,
     ...(afterTimeStep === undefined ? {} : { afterTimeStep }),
     ...(epochSeconds === undefined ? {} : { epoch: epochSeconds }),
@@ -36,7 +51,7 @@ export async function matchTotp(secret: string, code: string, afterTimeStep?: nu
 
 /** The current code (tests and the benchmark use an independent implementation; this is for tools). */
 export function currentTotp(secret: string, epochSeconds?: number): Promise<string> {
-  return generate({ secret, ...(epochSeconds === undefined ? {} : { epoch: epochSeconds }) });
+  return generate({ secret, guardrails, ...(epochSeconds === undefined ? {} : { epoch: epochSeconds }) });
 }
 
 export interface Provisioning {

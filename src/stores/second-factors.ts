@@ -59,6 +59,20 @@ export class SecondFactorStore {
     });
   }
 
+  /**
+   * Writes a TOTP credential taken over from another system (the Econobis import), replacing one
+   * that exists, with its recovery code's hash or none. Unlike enable() it keeps the source's
+   * confirmation time and replaces: an import that runs again brings over what changed there.
+   */
+  async putImported(accountId: string, input: { secret: string; confirmedAt: Date; lastTimeStep: number; recoveryCodeHash: string | null }): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const row = { account_id: accountId, secret_sealed: this.box.seal(input.secret, this.context(accountId)), confirmed_at: input.confirmedAt, last_time_step: input.lastTimeStep };
+      await trx('totp_credentials').insert(row).onConflict('account_id').merge();
+      if (input.recoveryCodeHash === null) await trx('recovery_codes').where({ account_id: accountId }).delete();
+      else await trx('recovery_codes').insert({ account_id: accountId, code_hash: input.recoveryCodeHash }).onConflict('account_id').merge();
+    });
+  }
+
   /** Records an accepted time step; false when this or a later step was already accepted (replay). */
   async acceptTimeStep(accountId: string, timeStep: number): Promise<boolean> {
     const updated = await this.db('totp_credentials')
