@@ -124,7 +124,17 @@ export function createProvider(deps: ProviderDependencies): Provider {
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // a client learns about its own tokens; a service client also about its own tenant's (as a
+        // resource server would) — never about another cooperative's
+        allowedPolicy: async (ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          const caller = clientBinding(client);
+          if (!caller || caller.pool !== null || !token.clientId) return false;
+          return clientBinding(await ctx.oidc.provider.Client.find(token.clientId))?.tenant_id === caller.tenant_id;
+        },
+      },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { Browser, messageOf } from '../helpers/browser.js';
 import { RelyingParty } from '../helpers/relying-party.js';
-import { credentials } from '../helpers/seed.js';
+import { credentials, seedTenant } from '../helpers/seed.js';
 import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 
@@ -118,5 +118,23 @@ describe.each(storeModes)('what the authorization server refuses (%s)', (mode) =
     const wrong = await token(basic(s.seeded.staffClient.clientId, 'wrong-secret'), 'grant_type=refresh_token&refresh_token=x');
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: string }).error).toBe('invalid_client');
+  });
+
+  test('introspection tells a client about its own tokens and its tenant\'s service client about the tenant\'s, nobody about another cooperative\'s', async () => {
+    const { tokens } = await s.staffRp.login(new Browser(), credentials(s.seeded.staff));
+    const other = await seedTenant(s.server.sleutel.stores, 'ander', 'https://ander.example');
+    const stores = s.server.sleutel.stores;
+    await stores.clients.create({ clientId: 'zonnig-svc', tenantId: s.seeded.tenantId, pool: null, secret: 'z'.repeat(40), redirectUris: [], postLogoutRedirectUris: [] });
+    const introspect = async (clientId: string, secret: string) => {
+      const answer = await fetch(`${s.server.url}/token/introspection`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: tokens.access_token }),
+      });
+      return ((await answer.json()) as { active: boolean; sub?: string });
+    };
+    expect(await introspect(s.seeded.staffClient.clientId, s.seeded.staffClient.secret!)).toMatchObject({ active: true, sub: s.seeded.staff.id });
+    expect(await introspect('zonnig-svc', 'z'.repeat(40))).toMatchObject({ active: true });
+    expect(await introspect(other.staffClient.clientId, other.staffClient.secret!)).toEqual({ active: false });
   });
 });
