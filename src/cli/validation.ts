@@ -1,10 +1,14 @@
 import { z } from 'zod';
+import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.js';
 import { CliFailure } from './output.js';
 
 export const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'use lowercase letters, digits and dashes (at most 63)');
 export const pool = z.enum(['staff', 'portal'], { message: 'must be staff or portal' });
 export const role = z.enum(['key_user', 'coop_admin'], { message: 'must be key_user or coop_admin' });
-export const clientId = z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use letters, digits and . _ ~ - (at most 128)');
+export const clientId = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use letters, digits and . _ ~ - (at most 128)')
+  .refine((id) => id !== ACCOUNT_CLIENT_ID, `"${ACCOUNT_CLIENT_ID}" is Sleutel's own account-page client`);
 export const email = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'is not an e-mail address');
 export const secret = z.string().min(32, 'must be at least 32 characters').max(512);
 
