@@ -4,6 +4,8 @@ import type { ClientStore, ClientRecord } from '../stores/clients.js';
 
 /** Models whose entries belong to a grant and die with it (revokeByGrantId). */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant']);
+/** Models oidc-provider consumes (single use); only their entries can have a consumed mark. */
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 const FALLBACK_TTL = 14 * 24 * 3600;
 
 // {id} is a Redis Cluster hash tag: an entry and its consumed mark live in one slot (read together).
@@ -28,21 +30,25 @@ export class KeyValueAdapter implements Adapter {
     private readonly kv: KeyValueStore,
   ) {}
 
+  /** The entry and its index entries are written at once (one round trip, not one after another). */
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const ttl = expiresIn > 0 ? expiresIn : FALLBACK_TTL;
-    await this.kv.set(keys.model(this.model, id), JSON.stringify(payload), ttl);
+    const writes = [this.kv.set(keys.model(this.model, id), JSON.stringify(payload), ttl)];
     const grantId = this.model === 'Grant' ? id : payload.grantId;
-    if (GRANTABLE.has(this.model) && grantId) {
-      await this.kv.addToSet(keys.grant(grantId), `${this.model}:${id}`, ttl);
-    }
-    if (this.model === 'Grant' && payload.accountId) await this.kv.addToSet(keys.accountGrants(payload.accountId), id, ttl);
+    if (GRANTABLE.has(this.model) && grantId) writes.push(this.kv.addToSet(keys.grant(grantId), `${this.model}:${id}`, ttl));
+    if (this.model === 'Grant' && payload.accountId) writes.push(this.kv.addToSet(keys.accountGrants(payload.accountId), id, ttl));
     if (this.model === 'Session') {
-      if (payload.uid) await this.kv.set(keys.sessionUid(payload.uid), id, ttl);
-      if (payload.accountId) await this.kv.addToSet(keys.accountSessions(payload.accountId), id, ttl);
+      if (payload.uid) writes.push(this.kv.set(keys.sessionUid(payload.uid), id, ttl));
+      if (payload.accountId) writes.push(this.kv.addToSet(keys.accountSessions(payload.accountId), id, ttl));
     }
+    await Promise.all(writes);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!CONSUMABLE.has(this.model)) {
+      const payload = await this.kv.get(keys.model(this.model, id));
+      return payload ? (JSON.parse(payload) as AdapterPayload) : undefined;
+    }
     const [payload, consumed] = await this.kv.getMany([keys.model(this.model, id), keys.consumed(this.model, id)]);
     if (!payload) return undefined;
     const parsed = JSON.parse(payload) as AdapterPayload;

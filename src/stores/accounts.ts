@@ -1,4 +1,4 @@
-import type { Database } from './database.js';
+import { queryRows, type Database } from './database.js';
 import type { Pool } from '../policy/tenant-policy.js';
 
 export type Role = 'key_user' | 'coop_admin';
@@ -45,8 +45,49 @@ const toAccount = (r: Row): Account => ({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * How long findCachedWithTenantSlug may answer from this process's memory. Only oidc-provider's
+ * account lookups use it (claims at every code exchange, refresh and userinfo request, and the
+ * check that a session's account fits the client), where it saves a database round trip per
+ * request. Changes made through this store are seen at once; a change made elsewhere — another
+ * instance, the CLI, by hand — takes at most this long: a disabled account can still redeem a
+ * code, refresh or read userinfo for up to 3 s on an instance that had just read it. The login
+ * itself, the second factor and the management API never read from this cache.
+ */
+export const ACCOUNT_CACHE_SECONDS = 3;
+const ACCOUNT_CACHE_ENTRIES = 10_000;
+
+type WithTenantSlug = { account: Account; tenantSlug: string };
+
 export class AccountStore {
+  private readonly cache = new Map<string, { until: number; found: Promise<WithTenantSlug | undefined> }>();
+  /** A tenant's slug never changes (nothing updates it), so it is kept for good. */
+  private readonly tenantSlugs = new Map<string, string>();
+
   constructor(private readonly db: Database) {}
+
+  /** Forgets what findCachedWithTenantSlug keeps of an account (every write here calls it). */
+  private forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** A fresh read refreshes the cache entry, so the token requests after a login skip a query. */
+  private keep(account: Account): void {
+    const tenantSlug = this.tenantSlugs.get(account.tenantId);
+    if (tenantSlug) this.put(account.id, Promise.resolve({ account, tenantSlug }));
+  }
+
+  private put(id: string, found: Promise<WithTenantSlug | undefined>) {
+    const now = Date.now();
+    const entry = { until: now + ACCOUNT_CACHE_SECONDS * 1000, found };
+    this.cache.delete(id);
+    if (this.cache.size >= ACCOUNT_CACHE_ENTRIES) {
+      for (const [key, value] of this.cache) if (value.until <= now) this.cache.delete(key);
+      if (this.cache.size >= ACCOUNT_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(id, entry);
+    return entry;
+  }
 
   async create(input: {
     tenantId: string;
@@ -78,17 +119,50 @@ export class AccountStore {
 
   /** E-mail is unique per tenant and pool, compared case-insensitively. */
   async findByEmail(tenantId: string, pool: Pool, email: string): Promise<Account | undefined> {
-    const row = await this.db<Row>('accounts')
-      .where({ tenant_id: tenantId, pool })
-      .whereRaw('lower(email) = lower(?)', [email.trim()])
-      .first();
-    return row && toAccount(row);
+    const [row] = await queryRows<Row>(this.db, 'select * from accounts where tenant_id = ? and pool = ? and lower(email) = lower(?) limit 1', [tenantId, pool, email.trim()]);
+    const account = row && toAccount(row);
+    if (account) this.keep(account);
+    return account;
   }
 
   async findById(id: string): Promise<Account | undefined> {
     if (!UUID.test(id)) return undefined;
-    const row = await this.db<Row>('accounts').where({ id }).first();
-    return row && toAccount(row);
+    const [row] = await queryRows<Row>(this.db, 'select * from accounts where id = ? limit 1', [id]);
+    const account = row && toAccount(row);
+    if (account) this.keep(account);
+    return account;
+  }
+
+  /**
+   * An account with its tenant's slug in one query (oidc-provider asks for the account, and the
+   * claims need the slug, at every code exchange, refresh and userinfo request).
+   */
+  async findByIdWithTenantSlug(id: string): Promise<WithTenantSlug | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const [row] = await queryRows<Row & { tenant_slug: string }>(
+      this.db,
+      'select accounts.*, tenants.slug as tenant_slug from accounts join tenants on tenants.id = accounts.tenant_id where accounts.id = ? limit 1',
+      [id],
+    );
+    if (!row) return undefined;
+    this.tenantSlugs.set(row.tenant_id, row.tenant_slug);
+    return { account: toAccount(row), tenantSlug: row.tenant_slug };
+  }
+
+  /**
+   * findByIdWithTenantSlug, answered from memory for up to ACCOUNT_CACHE_SECONDS (see there for
+   * what that means). Concurrent lookups of one account share one query; unknown ids are not kept.
+   */
+  findCachedWithTenantSlug(id: string): Promise<WithTenantSlug | undefined> {
+    const hit = this.cache.get(id);
+    if (hit && hit.until > Date.now()) return hit.found;
+    const found = this.findByIdWithTenantSlug(id);
+    const entry = this.put(id, found);
+    const drop = () => {
+      if (this.cache.get(id) === entry) this.cache.delete(id);
+    };
+    found.then((value) => value ?? drop(), drop);
+    return found;
   }
 
   /** Accounts of a tenant, optionally of one pool and matching an e-mail address (case-insensitive). */
@@ -111,6 +185,7 @@ export class AccountStore {
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
     if (patch.twoFactorRequired !== undefined) changes.two_factor_required = patch.twoFactorRequired;
     const [row] = await this.db<Row>('accounts').where({ id }).update(changes).returning('*');
+    this.forget(id);
     return row && toAccount(row as Row);
   }
 
@@ -142,10 +217,12 @@ export class AccountStore {
 
   async markEmailVerified(id: string): Promise<void> {
     await this.db('accounts').where({ id }).update({ email_verified: true, updated_at: this.db.fn.now() });
+    this.forget(id);
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: this.db.fn.now() });
+    this.forget(id);
   }
 
   async count(): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Database } from './database.js';
+import { queryRows, type Database } from './database.js';
 
 export interface AuditEvent {
   type: string;
@@ -23,14 +23,14 @@ export class AuditLog {
 
   async record(event: AuditEvent): Promise<void> {
     for (const listener of this.listeners) listener(event.type, event.details ?? {});
-    await this.db('audit_events').insert({
-      type: event.type,
-      tenant_id: event.tenantId ?? null,
-      account_id: event.accountId ?? null,
-      actor: event.actor,
-      ip: event.ip ?? null,
-      details: JSON.stringify(event.details ?? {}),
-    });
+    await queryRows(this.db, 'insert into audit_events (type, tenant_id, account_id, actor, ip, details) values (?, ?, ?, ?, ?, ?)', [
+      event.type,
+      event.tenantId ?? null,
+      event.accountId ?? null,
+      event.actor,
+      event.ip ?? null,
+      JSON.stringify(event.details ?? {}),
+    ]);
   }
 
   /** Newest first, at most `limit` (default 500). */

@@ -24,8 +24,22 @@ interface Row {
   backchannel_logout_uri: string | null;
 }
 
+/**
+ * How long a client found in the database is kept in this process. oidc-provider looks the client
+ * up on every request to /token, /auth and the interactions (sometimes twice), and each lookup was
+ * a query plus an AES-GCM decryption of its secret, synchronous on the event loop. A client that
+ * is removed or changed in the database — by another instance, or by hand — is therefore still
+ * served here for at most this long. Clients change rarely and only by operators; a few seconds
+ * is the price, and nothing else (accounts, sessions, tokens) is cached with it.
+ */
+export const CLIENT_CACHE_SECONDS = 5;
+/** Plenty for every client of every tenant; past it the oldest entries make room. */
+const CLIENT_CACHE_ENTRIES = 1000;
+
 /** Client secrets are needed in clear text by oidc-provider (it compares them), so they are sealed, not hashed. */
 export class ClientStore {
+  private readonly cache = new Map<string, { until: number; record: Promise<ClientRecord | undefined> }>();
+
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
@@ -36,6 +50,7 @@ export class ClientStore {
   }
 
   async create(input: ClientRecord): Promise<void> {
+    this.cache.delete(input.clientId);
     await this.db('clients').insert({
       client_id: input.clientId,
       tenant_id: input.tenantId,
@@ -47,7 +62,28 @@ export class ClientStore {
     });
   }
 
-  async find(clientId: string): Promise<ClientRecord | undefined> {
+  /**
+   * A client by id; served from this process's cache for up to CLIENT_CACHE_SECONDS. Concurrent
+   * lookups of one id share one query. Unknown ids are not kept (random ids cannot fill the cache,
+   * and a client added a moment ago is found at once).
+   */
+  find(clientId: string): Promise<ClientRecord | undefined> {
+    const now = Date.now();
+    const hit = this.cache.get(clientId);
+    if (hit && hit.until > now) return hit.record;
+    if (hit) this.cache.delete(clientId);
+    const record = this.load(clientId);
+    const entry = { until: now + CLIENT_CACHE_SECONDS * 1000, record };
+    if (this.cache.size >= CLIENT_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(clientId, entry);
+    const forget = () => {
+      if (this.cache.get(clientId) === entry) this.cache.delete(clientId);
+    };
+    record.then((found) => found ?? forget(), forget);
+    return record;
+  }
+
+  private async load(clientId: string): Promise<ClientRecord | undefined> {
     const row = await this.db<Row>('clients').where({ client_id: clientId }).first();
     if (!row) return undefined;
     return {
@@ -69,6 +105,7 @@ export class ClientStore {
       if (!row.secret_sealed || !this.box.isStale(row.secret_sealed)) continue;
       const clear = this.box.open(row.secret_sealed, this.context(row.client_id));
       await this.db('clients').where({ client_id: row.client_id }).update({ secret_sealed: this.box.seal(clear, this.context(row.client_id)) });
+      this.cache.delete(row.client_id);
       changed += 1;
     }
     return changed;

@@ -20,8 +20,7 @@ export class RemembranceStore {
   async remember(accountId: string, browserToken: string, hours: number): Promise<void> {
     if (hours <= 0) return;
     const ttl = Math.round(hours * 3600);
-    await this.kv.set(key(accountId, browserToken), String(Date.now()), ttl);
-    await this.kv.addToSet(index(accountId), hash(browserToken), ttl);
+    await Promise.all([this.kv.set(key(accountId, browserToken), String(Date.now()), ttl), this.kv.addToSet(index(accountId), hash(browserToken), ttl)]);
   }
 
   /**
@@ -36,8 +35,7 @@ export class RemembranceStore {
   }
 
   async forget(accountId: string, browserToken: string): Promise<void> {
-    await this.kv.delete(key(accountId, browserToken));
-    await this.kv.removeFromSet(index(accountId), hash(browserToken));
+    await Promise.all([this.kv.delete(key(accountId, browserToken)), this.kv.removeFromSet(index(accountId), hash(browserToken))]);
   }
 
   /** Every browser of the account (disable, reset, recovery, password change). */

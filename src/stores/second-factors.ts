@@ -1,5 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Database } from './database.js';
+import { queryRows, type Database } from './database.js';
 
 export interface TotpCredential {
   secret: string;
@@ -22,7 +22,11 @@ export class SecondFactorStore {
   }
 
   async findTotp(accountId: string): Promise<TotpCredential | undefined> {
-    const row = await this.db('totp_credentials').where({ account_id: accountId }).first();
+    const [row] = await queryRows<{ secret_sealed: string; confirmed_at: Date | string; last_time_step: number | string }>(
+      this.db,
+      'select secret_sealed, confirmed_at, last_time_step from totp_credentials where account_id = ? limit 1',
+      [accountId],
+    );
     if (!row) return undefined;
     return {
       secret: this.box.open(row.secret_sealed, this.context(accountId)).toString('utf8'),
@@ -32,7 +36,7 @@ export class SecondFactorStore {
   }
 
   async isEnabled(accountId: string): Promise<boolean> {
-    return Boolean(await this.db('totp_credentials').where({ account_id: accountId }).first('account_id'));
+    return (await queryRows(this.db, 'select account_id from totp_credentials where account_id = ? limit 1', [accountId])).length > 0;
   }
 
   /** Which of these accounts have 2FA (for lists and statistics). */
@@ -75,11 +79,12 @@ export class SecondFactorStore {
 
   /** Records an accepted time step; false when this or a later step was already accepted (replay). */
   async acceptTimeStep(accountId: string, timeStep: number): Promise<boolean> {
-    const updated = await this.db('totp_credentials')
-      .where({ account_id: accountId })
-      .andWhere('last_time_step', '<', timeStep)
-      .update({ last_time_step: timeStep });
-    return updated === 1;
+    const updated = await queryRows(
+      this.db,
+      'update totp_credentials set last_time_step = ? where account_id = ? and last_time_step < ? returning account_id',
+      [timeStep, accountId, timeStep],
+    );
+    return updated.length === 1;
   }
 
   async recoveryCodeHash(accountId: string): Promise<string | undefined> {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { CLIENT_CACHE_SECONDS } from '../../src/stores/clients.js';
 import { openDatabase } from '../../src/stores/database.js';
+import { TENANT_CACHE_SECONDS } from '../../src/stores/tenants.js';
 import { MemoryStore, RedisStore } from '../../src/stores/kv/index.js';
 import { Browser, messageOf } from '../helpers/browser.js';
 import { havePostgresServer, haveRedisServer, OwnPostgres, OwnRedis } from '../helpers/own-servers.js';
@@ -120,13 +122,19 @@ if (!havePostgresServer) console.warn('outage tests: PostgreSQL server binaries 
 
     await postgres.down();
 
-    const authorize = await new Browser().follow((await rp.authorization()).url, rp.isCallback);
-    expect(authorize.status).toBe(503);
-    expect(messageOf(authorize)).toBe(unavailable);
+    // the client and the cooperative were read a moment ago: the login screen is still shown,
+    // but signing in needs the database
+    const shown = await new Browser().follow((await rp.authorization()).url, rp.isCallback);
+    expect(shown.status).toBe(200);
     const submitted = await pending.submit(loginForm, credentials(seeded.portal), rp.isCallback);
     expect(submitted.status).toBe(503);
     expect(messageOf(submitted)).toBe(unavailable);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    // once what was kept in memory has expired, the authorization request itself is answered 503
+    await new Promise((r) => setTimeout(r, Math.max(CLIENT_CACHE_SECONDS, TENANT_CACHE_SECONDS) * 1000 + 200));
+    const authorize = await new Browser().follow((await rp.authorization()).url, rp.isCallback);
+    expect(authorize.status).toBe(503);
+    expect(messageOf(authorize)).toBe(unavailable);
 
     await postgres.up();
     let back = false;

@@ -12,9 +12,13 @@ export async function chooseSecondStep(
   input: { account: Account; tenant: Tenant; browserToken?: string; twoFactorRequested: boolean; maxAgeGiven: boolean },
 ): Promise<LoginDecision & { required: boolean }> {
   const { required } = twoFactorRequirement(input.account.pool, input.tenant.policy, input.account.twoFactorRequired);
-  const enrolled = await deps.secondFactors.isEnabled(input.account.id);
   const hours = input.tenant.policy.remember_two_factor_hours[input.account.pool];
-  const remembered = enrolled ? await deps.remembrances.isRemembered(input.account.id, input.browserToken, hours).catch(() => false) : false;
+  // both at once (the remembrance only counts for an enrolled account)
+  const [enrolled, rememberedBrowser] = await Promise.all([
+    deps.secondFactors.isEnabled(input.account.id),
+    deps.remembrances.isRemembered(input.account.id, input.browserToken, hours).catch(() => false),
+  ]);
+  const remembered = enrolled && rememberedBrowser;
   const decision = decideAfterPassword({
     enrolled,
     required,

@@ -17,15 +17,17 @@ export async function completeLogin(
     recoveryCode: input.amr.includes('rec'),
     remembered: input.remembered,
   });
-  await deps.lockout.clear(input.account.id);
-  await deps.audit.record({
-    type: 'login.succeeded',
-    tenantId: input.account.tenantId,
-    accountId: input.account.id,
-    actor: `account:${input.account.id}`,
-    ip: input.ip,
-    details: { client_id: input.clientId, amr: level.amr, acr: level.acr, remembered: input.remembered },
-  });
+  await Promise.all([
+    deps.lockout.clear(input.account.id),
+    deps.audit.record({
+      type: 'login.succeeded',
+      tenantId: input.account.tenantId,
+      accountId: input.account.id,
+      actor: `account:${input.account.id}`,
+      ip: input.ip,
+      details: { client_id: input.clientId, amr: level.amr, acr: level.acr, remembered: input.remembered },
+    }),
+  ]);
   const rememberHours = input.amr.includes('otp') ? input.tenant.policy.remember_two_factor_hours[input.account.pool] : 0;
   return { ...level, rememberHours };
 }

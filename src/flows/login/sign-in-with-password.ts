@@ -30,8 +30,7 @@ export async function signInWithPassword(
     deps.accounts.findByEmail(attempt.tenantId, attempt.pool, attempt.email),
     deps.ipLockout.lockedFor(attempt.ip),
   ]);
-  const accountLockedFor = account ? await deps.lockout.lockedFor(account.id) : 0;
-  const valid = await verifyPassword(account?.passwordHash, attempt.password);
+  const [accountLockedFor, valid] = await Promise.all([account ? deps.lockout.lockedFor(account.id) : 0, verifyPassword(account?.passwordHash, attempt.password)]);
   const audit = (type: string, details: Record<string, unknown>) =>
     deps.audit.record({
       type,

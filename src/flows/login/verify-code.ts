@@ -39,9 +39,9 @@ export async function checkSecondFactor(
   const event = (type: string, details: Record<string, unknown> = {}) =>
     deps.audit.record({ type, tenantId: account.tenantId, accountId: account.id, actor: `account:${account.id}`, ip: input.ip, details: { kind, ...details } });
 
+  const [used, lockedFor] = await Promise.all([deps.progress.attempts(input.uid), deps.lockout.lockedFor(account.id)]);
   // a challenge whose checks are used up stays ended, locked or not
-  if ((await deps.progress.attempts(input.uid)) >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
-  const lockedFor = await deps.lockout.lockedFor(account.id);
+  if (used >= MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
   if (lockedFor > 0) {
     await event('second_factor.refused_locked');
     return { result: 'locked', seconds: lockedFor };

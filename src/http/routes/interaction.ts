@@ -82,19 +82,26 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
 
   /** The end of a login: acr/amr, the browser remembered after a code, the interaction finished. */
   const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false) => {
-    const done = await completeLogin(flows, { account, tenant, amr, remembered, clientId: interaction.clientId, ip: ctx.ip });
+    const [done] = await Promise.all([completeLogin(flows, { account, tenant, amr, remembered, clientId: interaction.clientId, ip: ctx.ip }), flows.progress.clear(interaction.uid)]);
     if (done.rememberHours > 0) {
       const token = deps.browser.ensure(ctx);
       await flows.remembrances.remember(account.id, token, done.rememberHours).catch((error: Error) => {
         ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
       });
     }
-    await flows.progress.clear(interaction.uid);
     await deps.interactions.finishLogin(ctx, { accountId: account.id, acr: done.acr, amr: done.amr });
   };
 
+  /** The tenant as stored now: whether a code is asked is decided by its current policy. */
+  const currentPolicy = async (shown: Tenant) => {
+    const tenant = await flows.tenants.findById(shown.id);
+    if (!tenant) throw new InteractionExpired();
+    return tenant;
+  };
+
   /** After the password (or, for a step-up, the session): finish, or go on to the code or enrollment. */
-  const secondStep = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[]) => {
+  const secondStep = async (ctx: Context, interaction: PendingInteraction, shown: Tenant, account: Account, amr: Amr[]) => {
+    const tenant = await currentPolicy(shown);
     const decision = await chooseSecondStep(flows, {
       account,
       tenant,
@@ -126,7 +133,8 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const { interaction, tenant } = await load(ctx);
     if (interaction.prompt === 'consent') return deps.interactions.approveConsent(ctx);
     const progress = await flows.progress.get(interaction.uid);
-    const account = progress && (await flows.accounts.findById(progress.accountId));
+    // only shown here (the forms posted from this screen read the account afresh)
+    const account = progress && (await flows.accounts.findCachedWithTenantSlug(progress.accountId))?.account;
     if (progress && account) return showStep(ctx, interaction, tenant, progress, account);
     if (interaction.stepUpOnly) {
       const sessionAccount = await flows.accounts.findById(interaction.accountId!);
@@ -182,7 +190,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (!form.ok) return page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, error: form.messageKey, attemptsLeft: await attemptsLeft(interaction.uid) }, form.status);
     const outcome = await useRecoveryCode(flows, { account, uid: interaction.uid, recoveryCode: form.data.recovery_code, ip: ctx.ip, locale: ctx.state.locale });
     if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'recovery');
-    const { required } = await chooseSecondStep(flows, { account, tenant, twoFactorRequested: false, maxAgeGiven: false });
+    const { required } = await chooseSecondStep(flows, { account, tenant: await currentPolicy(tenant), twoFactorRequested: false, maxAgeGiven: false });
     await flows.progress.save(interaction.uid, {
       accountId: account.id,
       step: 'enroll',

@@ -28,6 +28,10 @@ export class RedisStore implements KeyValueStore {
       enableOfflineQueue: true,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      // Commands issued in the same turn of the event loop — by one request or by many at once —
+      // go to Redis in one write. On loopback every write is a system call and a wake-up of
+      // Redis; this roughly halves Sleutel's Redis cost per login (`npm run bench`).
+      enableAutoPipelining: true,
     });
     // Errors surface on the commands; an 'error' listener stops ioredis from printing each retry.
     this.redis.on('error', () => {});

@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { root } from './processes.js';
+
+/** Where `tsc -p bench/tsconfig.build.json` puts Sleutel and the bare provider as plain JavaScript. */
+const out = path.join(root, 'bench/.build');
+
+/**
+ * Both servers run as compiled JavaScript under plain `node`, as the Docker image runs Sleutel
+ * (`node dist/main.js`): tsx's loader would add ~35 MB to each resident size and its hooks to
+ * each request. The screens and migrations are found next to the build, as in the image.
+ */
+export function buildServers(): { sleutel: string; bare: string } {
+  const tsc = path.join(path.dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'bench/tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  for (const dir of ['interactions', 'migrations']) {
+    const link = path.join(out, dir);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, dir), link, 'dir');
+  }
+  return { sleutel: path.join(out, 'src/main.js'), bare: path.join(out, 'bench/bare/server.js') };
+}

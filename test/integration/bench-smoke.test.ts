@@ -1,0 +1,84 @@
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { METRICS, type Report } from '../../bench/lib/report.js';
+import { STEPS } from '../../bench/lib/logins.js';
+
+/**
+ * `npm run bench` on a tiny load (BENCH_SMOKE=1), to keep the benchmark working. It needs a
+ * Postgres and a Redis: DATABASE_URL and REDIS_URL, or the bench's defaults on 127.0.0.1. Only
+ * that every metric is there is checked, never a number: timings belong to the benchmark.
+ */
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function reachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await client.connect();
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+    redis.disconnect();
+  }
+}
+
+const available = await reachable();
+if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databaseUrl} or no Redis at ${redisUrl}`);
+
+(available ? describe : describe.skip)('npm run bench (smoke run, needs Postgres and Redis)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleutel-bench-smoke-'));
+  const output = path.join(dir, 'result.json');
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGINT'); // the bench cleans up after itself
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('prints the table and writes every metric as JSON', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
+      env: { ...process.env, NODE_OPTIONS: '', BENCH_SMOKE: '1', BENCH_OUTPUT: output, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => stdout.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+    const code = await new Promise<number | null>((resolve) => child!.on('exit', resolve));
+    if (code !== 0) throw new Error(`bench exited with ${code}:\n${stderr.join('').slice(-3000)}`);
+
+    const table = stdout.join('');
+    for (const metric of METRICS) expect(table).toContain(`| ${metric} `);
+
+    const report = JSON.parse(fs.readFileSync(output, 'utf8')) as Report;
+    expect(report.smoke).toBe(true);
+    const isNumber = expect.any(Number);
+    expect(report.argon2.results[0]).toMatchObject({ binding: '@node-rs/argon2', perSecond: isNumber, cpuMsPerVerify: isNumber });
+    expect(report.argon2.results[1]).toMatchObject({ binding: 'argon2 (node-argon2)' });
+    expect(report.argon2.limit_per_second).toEqual(isNumber);
+    for (const run of [report.logins.sleutel, report.logins.bare]) {
+      expect(run).toMatchObject({ per_second: isNumber, server_cpu_ms_per_login: isNumber, driver_cpu_ms_per_login: isNumber });
+    }
+    for (const step of STEPS) expect(report.logins.sleutel.steps[step]).toMatchObject({ p50: isNumber, p99: isNumber });
+    expect(report.logins.half_load.steps.code).toMatchObject({ p50: isNumber, p99: isNumber });
+    expect(report.logins).toMatchObject({ ratio_to_argon2_limit: isNumber, ratio_to_bare: isNumber, argon2_share_of_server_cpu: isNumber });
+    for (const endpoint of ['client_credentials', 'refresh_token', 'userinfo'] as const) {
+      const e = report.endpoints[endpoint];
+      for (const side of [e.ours, e.bare]) expect(side).toMatchObject({ perSecond: isNumber, p50: isNumber, p99: isNumber, cpuMsPerRequest: isNumber });
+      expect(e).toMatchObject({ ratio: isNumber, cpu_ratio: isNumber });
+    }
+    expect(report.rss).toMatchObject({ sleutelMb: isNumber, sleutelAfterLoadMb: isNumber, sleutelAtRestMb: isNumber, bareMb: isNumber });
+    expect(report.ready.npm_start_embedded_median_ms).toEqual(isNumber);
+    expect(report.targets).toHaveLength(7);
+  }, 300_000);
+});
