@@ -12,21 +12,26 @@ export class StoreUnavailable extends errors.OIDCProviderError {
   }
 }
 
-export async function guarded<T>(action: () => Promise<T>): Promise<T> {
+const translate = (error: unknown): never => {
+  throw isStoreUnavailable(error) ? new StoreUnavailable() : error;
+};
+
+export function guarded<T>(action: () => Promise<T>): Promise<T> {
   try {
-    return await action();
+    return action().catch(translate);
   } catch (error) {
-    if (isStoreUnavailable(error)) throw new StoreUnavailable();
-    throw error;
+    return translate(error);
   }
 }
 
-/** Every method of an adapter, guarded. */
+const ADAPTER_METHODS = ['upsert', 'find', 'findByUserCode', 'findByUid', 'consume', 'destroy', 'revokeByGrantId'] as const;
+
+/** Every method of an adapter, guarded (wrapped once here rather than at every call). */
 export function guardedAdapter(adapter: Adapter): Adapter {
-  return new Proxy(adapter, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (...args: unknown[]) => guarded(() => value.apply(target, args)) : value;
-    },
-  });
+  const guardedMethods: Record<string, unknown> = {};
+  for (const name of ADAPTER_METHODS) {
+    const method = adapter[name] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    if (method) guardedMethods[name] = (...args: unknown[]) => guarded(() => method.apply(adapter, args));
+  }
+  return guardedMethods as unknown as Adapter;
 }

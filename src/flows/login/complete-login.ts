@@ -3,14 +3,16 @@ import type { Account } from '../../stores/accounts.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 
-/**
- * The end of every login: the acr/amr it earned, the lockout counter cleared, an audit event, and —
- * when a code was entered now — how long this browser is to be remembered (rule 11; 0 = not).
- */
+/** How long this browser is to be remembered after this login (rule 11): only when a code was entered now; 0 = not. */
+export function rememberHours(tenant: Tenant, account: Account, amr: Amr[]): number {
+  return amr.includes('otp') ? tenant.policy.remember_two_factor_hours[account.pool] : 0;
+}
+
+/** The end of every login: the acr/amr it earned, the lockout counter cleared, an audit event. */
 export async function completeLogin(
   deps: Pick<FlowDependencies, 'lockout' | 'audit'>,
-  input: { account: Account; tenant: Tenant; amr: Amr[]; remembered: boolean; clientId: string; ip: string },
-): Promise<{ acr: string; amr: Amr[]; rememberHours: number }> {
+  input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string },
+): Promise<{ acr: string; amr: Amr[] }> {
   const level = authenticationLevel({
     password: input.amr.includes('pwd'),
     totp: input.amr.includes('otp'),
@@ -28,6 +30,5 @@ export async function completeLogin(
       details: { client_id: input.clientId, amr: level.amr, acr: level.acr, remembered: input.remembered },
     }),
   ]);
-  const rememberHours = input.amr.includes('otp') ? input.tenant.policy.remember_two_factor_hours[input.account.pool] : 0;
-  return { ...level, rememberHours };
+  return level;
 }

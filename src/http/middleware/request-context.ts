@@ -12,14 +12,16 @@ export function requestContext(log: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const id = /^[A-Za-z0-9._-]{8,100}$/.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = id;
-    ctx.state.log = log.child({ request_id: id });
+    // made when first used: most requests log nothing but their one line, which needs no child
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ request_id: id })), enumerable: true });
     ctx.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.info({ request_id: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
     }
   };
 }

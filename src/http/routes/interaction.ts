@@ -5,7 +5,7 @@ import type { FlowDependencies } from '../../flows/dependencies.js';
 import { beginEnrollment, enrollmentScreen } from '../../flows/enrollment/begin-enrollment.js';
 import { confirmEnrollment } from '../../flows/enrollment/confirm-enrollment.js';
 import { chooseSecondStep } from '../../flows/login/choose-second-step.js';
-import { completeLogin } from '../../flows/login/complete-login.js';
+import { completeLogin, rememberHours } from '../../flows/login/complete-login.js';
 import { signInWithPassword } from '../../flows/login/sign-in-with-password.js';
 import { useRecoveryCode } from '../../flows/login/use-recovery-code.js';
 import { verifyLoginCode, type CodeOutcome } from '../../flows/login/verify-code.js';
@@ -47,12 +47,17 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const page = screenRenderer(deps);
   const load = interactionLoader({ interactions: deps.interactions, tenants: flows.tenants });
 
-  /** The login in progress, with its account; a missing or unexpected one is an expired interaction. */
-  const inProgress = async (uid: string, ...steps: LoginProgress['step'][]) => {
-    const progress = await flows.progress.get(uid);
+  /**
+   * The interaction and the login in progress, with its account; a missing or unexpected one is an
+   * expired interaction. The progress is read with the interaction, by the uid in the path; only
+   * the interaction's own uid (from its cookie) counts, so another uid is read again.
+   */
+  const loadInProgress = async (ctx: Context, ...steps: LoginProgress['step'][]) => {
+    const [{ interaction, tenant }, prefetched] = await Promise.all([load(ctx), flows.progress.get(String(ctx.params.uid))]);
+    const progress = interaction.uid === ctx.params.uid ? prefetched : await flows.progress.get(interaction.uid);
     const account = progress && (await flows.accounts.findById(progress.accountId));
     if (!progress || !account || !steps.includes(progress.step)) throw new InteractionExpired();
-    return { progress, account };
+    return { interaction, tenant, progress, account };
   };
 
   const showLogin = (ctx: Context, interaction: PendingInteraction, tenant: Tenant, extra: { email?: string; error?: string; status?: number } = {}) =>
@@ -82,13 +87,15 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
 
   /** The end of a login: acr/amr, the browser remembered after a code, the interaction finished. */
   const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false) => {
-    const [done] = await Promise.all([completeLogin(flows, { account, tenant, amr, remembered, clientId: interaction.clientId, ip: ctx.ip }), flows.progress.clear(interaction.uid)]);
-    if (done.rememberHours > 0) {
-      const token = deps.browser.ensure(ctx);
-      await flows.remembrances.remember(account.id, token, done.rememberHours).catch((error: Error) => {
-        ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
-      });
-    }
+    const hours = rememberHours(tenant, account, amr);
+    const [done] = await Promise.all([
+      completeLogin(flows, { account, amr, remembered, clientId: interaction.clientId, ip: ctx.ip }),
+      flows.progress.clear(interaction.uid),
+      hours > 0 &&
+        flows.remembrances.remember(account.id, deps.browser.ensure(ctx), hours).catch((error: Error) => {
+          ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
+        }),
+    ]);
     await deps.interactions.finishLogin(ctx, { accountId: account.id, acr: done.acr, amr: done.amr });
   };
 
@@ -165,8 +172,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   });
 
   router.post('/code', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'challenge', 'ended');
     const form = await submittedForm(ctx, deps.csrf, codeForm);
     if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
     if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
@@ -176,15 +182,13 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   });
 
   router.get('/recovery', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'challenge', 'ended');
     if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
     page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, attemptsLeft: await attemptsLeft(interaction.uid) });
   });
 
   router.post('/recovery', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'challenge', 'ended');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'challenge', 'ended');
     const form = await submittedForm(ctx, deps.csrf, recoveryForm);
     if (progress.step === 'ended') return showStep(ctx, interaction, tenant, progress, account);
     if (!form.ok) return page(ctx, 'recovery', { uid: interaction.uid, tenantName: tenant.name, error: form.messageKey, attemptsLeft: await attemptsLeft(interaction.uid) }, form.status);
@@ -203,8 +207,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   });
 
   router.post('/enroll', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'enroll');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'enroll');
     const form = await submittedForm(ctx, deps.csrf, codeForm);
     if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
     const outcome = await confirmEnrollment(flows, { account, sealedSecret: progress.pendingSecret!, code: form.data.code, ip: ctx.ip, locale: ctx.state.locale });
@@ -217,16 +220,14 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   });
 
   router.post('/enroll/skip', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'enroll');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'enroll');
     const form = await submittedForm(ctx, deps.csrf, emptyForm);
     if (!form.ok || !progress.skippable) return showStep(ctx, interaction, tenant, progress, account, { error: form.ok ? 'enroll.required' : form.messageKey, status: 403 });
     return finish(ctx, interaction, tenant, account, progress.amr);
   });
 
   router.post('/continue', async (ctx) => {
-    const { interaction, tenant } = await load(ctx);
-    const { progress, account } = await inProgress(interaction.uid, 'recovery_code_shown');
+    const { interaction, tenant, progress, account } = await loadInProgress(ctx, 'recovery_code_shown');
     const form = await submittedForm(ctx, deps.csrf, emptyForm);
     if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
     return finish(ctx, interaction, tenant, account, progress.amr);
