@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from './config/environment.js';
@@ -48,27 +47,6 @@ export interface Sleutel {
   /** flips /readyz to 503 while the server drains */
   beginShutdown(): void;
   close(): Promise<void>;
-}
-
-/** The fixed beginning of a route path: up to its first parameter or pattern. */
-const literalPrefix = (routePath: string) => routePath.split(/[:{(*?]/, 1)[0]!.replace(/\/+$/, '').toLowerCase();
-
-/**
- * A router whose matching only runs for requests under its own paths. Every request that ends at
- * oidc-provider (/token, /me, /auth, …) used to be matched against all routers' routes in turn,
- * about 10 µs of CPU per token request (`npm run bench`); now a few string comparisons decide.
- * A router with any route or middleware not under a fixed prefix is used as it is.
- */
-function onlyUnderOwnPaths(router: Router): Router {
-  const prefixes = router.stack.map((layer) => (typeof layer.path === 'string' ? literalPrefix(layer.path) : ''));
-  if (prefixes.length === 0 || prefixes.includes('')) return router;
-  const routes = router.routes() as unknown as Koa.Middleware;
-  // routes match case-insensitively (path-to-regexp's default), so the prefixes do too
-  const gated: Koa.Middleware = (ctx, next) => {
-    const requested = ctx.path.toLowerCase();
-    return prefixes.some((prefix) => requested.startsWith(prefix)) ? routes(ctx, next) : next();
-  };
-  return Object.assign(Object.create(router) as Router, { routes: () => gated });
 }
 
 /** All wiring in one place: stores → provider → flows → routes → app. */
@@ -146,7 +124,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       passwordRoutes({ flows, interactions, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
-    ].map(onlyUnderOwnPaths),
+    ],
     aroundProvider: [keepMaxAgeZero(), forgetBrowser],
     isShuttingDown: () => shuttingDown,
   });

@@ -31,7 +31,7 @@ export interface Report {
     argon2_share_of_server_cpu: number | null;
     waits_for_fresh_time_step: number;
   };
-  endpoints: Record<'client_credentials' | 'refresh_token' | 'userinfo', { ours: Endpoint; bare: Endpoint; ratio: number | null; cpu_ratio: number | null }>;
+  endpoints: Record<'client_credentials' | 'refresh_token' | 'userinfo', { ours: Endpoint; bare: Endpoint; ratio: number | null; cpu_ratio: number | null; round_ratios: (number | null)[] }>;
   rss: {
     sleutelMb: number | null;
     sleutelAfterLoadMb: number | null;
@@ -84,7 +84,8 @@ export function formatTable(r: Report): string {
   const [nodeRs, nodeArgon2] = r.argon2.results;
   const { sleutel, bare, half_load: half } = r.logins;
   const e = r.endpoints;
-  const endpointRatio = (x: { ratio: number | null; cpu_ratio: number | null }) => `${pct(x.ratio)} (CPU per request: ${pct(x.cpu_ratio)})`;
+  const endpointRatio = (x: { ratio: number | null; cpu_ratio: number | null; round_ratios: (number | null)[] }) =>
+    `${pct(x.ratio)} (CPU per request: ${pct(x.cpu_ratio)}; rounds: ${x.round_ratios.map(pct).join(', ')})`;
   const cpu = (x: { cpuMsPerRequest: number | null }) => (x.cpuMsPerRequest == null ? '' : `, ${x.cpuMsPerRequest} ms CPU`);
   const rows: [string, string, string, string, string][] = [
     [METRICS[0], n(nodeRs?.perSecond), '', `${n(nodeRs?.cpuMsPerVerify)} ms CPU per verify`, 'the limit of password logins'],

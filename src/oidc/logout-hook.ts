@@ -8,15 +8,16 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
  * that browser; it then returns to its own /auth/:uid, and that is no explicit logout.
  */
 export function afterExplicitLogout(onLogout: (ctx: Context, accountId: string) => Promise<void>): Middleware {
-  return async (ctx, next) => {
+  const afterLogout: Middleware = async (ctx, next) => {
     await next();
-    if (ctx.method !== 'POST' || ctx.path !== '/session/end/confirm') return;
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
     const accountId = oidc?.session?.accountId;
     const returnTo = (oidc?.session?.state as { postLogoutRedirectUri?: string } | undefined)?.postLogoutRedirectUri;
     const accountSwitch = typeof returnTo === 'string' && returnTo.startsWith(`${oidc.issuer}/auth/`);
     if (accountId && oidc.params?.logout && !accountSwitch) await onLogout(ctx, accountId);
   };
+  // only the confirmation of a logout is wrapped; every other request passes straight on
+  return (ctx, next) => (ctx.method === 'POST' && ctx.path === '/session/end/confirm' ? afterLogout(ctx, next) : next());
 }
 
 /**
@@ -26,10 +27,10 @@ export function afterExplicitLogout(onLogout: (ctx: Context, accountId: string) 
 export const MAX_AGE_ZERO_PARAM = 'sleutel_max_age_zero';
 
 export function keepMaxAgeZero(): Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/auth' && ctx.query.max_age === '0') {
       ctx.querystring = `${ctx.querystring}&${MAX_AGE_ZERO_PARAM}=1`;
     }
-    await next();
+    return next();
   };
 }
