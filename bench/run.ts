@@ -311,6 +311,10 @@ async function main(): Promise<void> {
 
   log(`full logins: Sleutel, ${plan.loginConcurrency} at a time for ${plan.loginPeak} s`);
   const rssAtRest = rssMb(ours.child.pid!);
+  // the highest resident size Sleutel reaches under the load that follows (what a container limit must allow)
+  let rssPeak = rssAtRest ?? 0;
+  const rssSampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(ours.child.pid!) ?? 0)), 100);
+  cleanups.push(async () => clearInterval(rssSampler));
   const peak = await measuredLogins(ourTarget, ours.child.pid!, plan.loginConcurrency, plan.loginPeak);
   if (peak.samples.failed) log(`  ${peak.samples.failed} failed: ${peak.samples.firstError}`);
   log(`  ${peak.perSecond}/s; bare oidc-provider for ${plan.bareLogins} s`);
@@ -368,7 +372,8 @@ async function main(): Promise<void> {
     );
   }
   await sleep(500);
-  const rss = { sleutelMb: rssMb(ours.child.pid!), sleutelAfterLoadMb: rssAfterLoad, sleutelAtRestMb: rssAtRest, bareMb: rssMb(bare.child.pid!), ...(await heapOf(ours.url)) };
+  clearInterval(rssSampler);
+  const rss = { sleutelMb: rssMb(ours.child.pid!), sleutelPeakMb: rssPeak, sleutelAfterLoadMb: rssAfterLoad, sleutelAtRestMb: rssAtRest, bareMb: rssMb(bare.child.pid!), ...(await heapOf(ours.url)) };
   log(`RSS ${rss.sleutelMb} MB (before the sessions: ${rssAfterLoad} MB); ${sessionsSeen}/${answered} requests found their session`);
 
   ourHttp.close();

@@ -77,7 +77,7 @@ if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databas
       for (const side of [e.ours, e.bare]) expect(side).toMatchObject({ perSecond: isNumber, p50: isNumber, p99: isNumber, cpuMsPerRequest: isNumber });
       expect(e).toMatchObject({ ratio: isNumber, cpu_ratio: isNumber });
     }
-    expect(report.rss).toMatchObject({ sleutelMb: isNumber, sleutelAfterLoadMb: isNumber, sleutelAtRestMb: isNumber, bareMb: isNumber });
+    expect(report.rss).toMatchObject({ sleutelMb: isNumber, sleutelPeakMb: isNumber, sleutelAfterLoadMb: isNumber, sleutelAtRestMb: isNumber, bareMb: isNumber });
     expect(report.ready.npm_start_embedded_median_ms).toEqual(isNumber);
     expect(report.targets).toHaveLength(7);
   }, 300_000);
