@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../src/config/environment.js';
 import { SecretBox } from '../../src/crypto/secret-box.js';
 import { verifyPassword } from '../../src/factors/password.js';
 import { ClientStore } from '../../src/stores/clients.js';
 import { openDatabase, type Database } from '../../src/stores/database.js';
+import { runSleutel, type CliResult } from '../helpers/cli.js';
 import { TEST_KEYS } from '../helpers/server.js';
 import { createDatabase } from '../helpers/stores.js';
 
@@ -19,7 +18,6 @@ import { createDatabase } from '../helpers/stores.js';
  * the last one opens the database itself and checks what the commands stored.
  */
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // The CLI only needs the database; Redis is passed along when there is one.
 const modes = process.env.DATABASE_URL ? (['embedded', 'postgres'] as const) : (['embedded'] as const);
 
@@ -28,31 +26,8 @@ const NEW_ENCRYPTION_KEY = `test2:${Buffer.alloc(32, 9).toString('base64')}`;
 const ARGON2ID_PREFIX = '$argon2id$v=19$m=19456,t=2,p=1$';
 const TIMEOUT = 120_000;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `node bin/sleutel.js args…` with exactly env (no inherited NODE_OPTIONS, NODE_ENV, DATABASE_URL…). */
-function sleutel(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/sleutel.js', ...args], { cwd: packageRoot, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // a hung CLI (e.g. waiting on stdin) must fail the test, not stall the run
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.on('error', () => {}); // EPIPE when the CLI refuses before reading its input
-    child.stdin.end(stdin);
-  });
-}
+const sleutel = runSleutel;
 
 /** Success with --json: exit 0, nothing on stderr, one line of JSON on stdout. */
 function jsonOutput(result: CliResult): Record<string, unknown> {
