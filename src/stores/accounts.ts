@@ -46,13 +46,13 @@ const toAccount = (r: Row): Account => ({
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * How long findCachedWithTenantSlug may answer from this process's memory. Only oidc-provider's
+ * How long findCachedWithTenantSlug may answer from this process's memory. oidc-provider's
  * account lookups use it (claims at every code exchange, refresh and userinfo request, and the
  * check that a session's account fits the client), where it saves a database round trip per
- * request. Changes made through this store are seen at once; a change made elsewhere — another
+ * request, and the login screen that only shows the step a login is at. Changes made through this store are seen at once; a change made elsewhere — another
  * instance, the CLI, by hand — takes at most this long: a disabled account can still redeem a
  * code, refresh or read userinfo for up to 3 s on an instance that had just read it. The login
- * itself, the second factor and the management API never read from this cache.
+ * itself (every form it posts), the second factor and the management API never read from this cache.
  */
 export const ACCOUNT_CACHE_SECONDS = 3;
 const ACCOUNT_CACHE_ENTRIES = 10_000;
