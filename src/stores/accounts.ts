@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { queryRows, type Database } from './database.js';
 import type { Pool } from '../policy/tenant-policy.js';
 
@@ -49,10 +50,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * How long findCachedWithTenantSlug may answer from this process's memory. oidc-provider's
  * account lookups use it (claims at every code exchange, refresh and userinfo request, and the
  * check that a session's account fits the client), where it saves a database round trip per
- * request, and the login screen that only shows the step a login is at. Changes made through this store are seen at once; a change made elsewhere — another
- * instance, the CLI, by hand — takes at most this long: a disabled account can still redeem a
- * code, refresh or read userinfo for up to 3 s on an instance that had just read it. The login
- * itself (every form it posts), the second factor and the management API never read from this cache.
+ * request, and the login screen that only shows the step a login is at. Changes made through this
+ * store are seen at once (unless a read was under way during the write); a change made elsewhere —
+ * another instance, the CLI, by hand — takes at most this long: a disabled account can still
+ * redeem a code, refresh or read userinfo for up to 3 s on an instance that had just read it. The
+ * login itself (every form it posts), the second factor and the management API never read from
+ * this cache.
  */
 export const ACCOUNT_CACHE_SECONDS = 3;
 const ACCOUNT_CACHE_ENTRIES = 10_000;
@@ -60,7 +63,13 @@ const ACCOUNT_CACHE_ENTRIES = 10_000;
 type WithTenantSlug = { account: Account; tenantSlug: string };
 
 export class AccountStore {
-  private readonly cache = new Map<string, { until: number; found: Promise<WithTenantSlug | undefined> }>();
+  // concurrent lookups of one account share one query; unknown ids are not kept
+  private readonly cache = new LRUCache<string, WithTenantSlug>({
+    max: ACCOUNT_CACHE_ENTRIES,
+    ttl: ACCOUNT_CACHE_SECONDS * 1000,
+    ignoreFetchAbort: true,
+    fetchMethod: (id) => this.findByIdWithTenantSlug(id),
+  });
   /** A tenant's slug never changes (nothing updates it), so it is kept for good. */
   private readonly tenantSlugs = new Map<string, string>();
 
@@ -74,19 +83,7 @@ export class AccountStore {
   /** A fresh read refreshes the cache entry, so the token requests after a login skip a query. */
   private keep(account: Account): void {
     const tenantSlug = this.tenantSlugs.get(account.tenantId);
-    if (tenantSlug) this.put(account.id, Promise.resolve({ account, tenantSlug }));
-  }
-
-  private put(id: string, found: Promise<WithTenantSlug | undefined>) {
-    const now = Date.now();
-    const entry = { until: now + ACCOUNT_CACHE_SECONDS * 1000, found };
-    this.cache.delete(id);
-    if (this.cache.size >= ACCOUNT_CACHE_ENTRIES) {
-      for (const [key, value] of this.cache) if (value.until <= now) this.cache.delete(key);
-      if (this.cache.size >= ACCOUNT_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    }
-    this.cache.set(id, entry);
-    return entry;
+    if (tenantSlug) this.cache.set(account.id, { account, tenantSlug });
   }
 
   async create(input: {
@@ -149,20 +146,9 @@ export class AccountStore {
     return { account: toAccount(row), tenantSlug: row.tenant_slug };
   }
 
-  /**
-   * findByIdWithTenantSlug, answered from memory for up to ACCOUNT_CACHE_SECONDS (see there for
-   * what that means). Concurrent lookups of one account share one query; unknown ids are not kept.
-   */
+  /** findByIdWithTenantSlug, answered from memory for up to ACCOUNT_CACHE_SECONDS (see there for what that means). */
   findCachedWithTenantSlug(id: string): Promise<WithTenantSlug | undefined> {
-    const hit = this.cache.get(id);
-    if (hit && hit.until > Date.now()) return hit.found;
-    const found = this.findByIdWithTenantSlug(id);
-    const entry = this.put(id, found);
-    const drop = () => {
-      if (this.cache.get(id) === entry) this.cache.delete(id);
-    };
-    found.then((value) => value ?? drop(), drop);
-    return found;
+    return this.cache.fetch(id);
   }
 
   /** Accounts of a tenant, optionally of one pool and matching an e-mail address (case-insensitive). */

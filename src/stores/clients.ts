@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Database } from './database.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Pool } from '../policy/tenant-policy.js';
@@ -33,12 +34,19 @@ interface Row {
  * is the price, and nothing else (accounts, sessions, tokens) is cached with it.
  */
 export const CLIENT_CACHE_SECONDS = 5;
-/** Plenty for every client of every tenant; past it the oldest entries make room. */
+/** Plenty for every client of every tenant; past it the least recently used make room. */
 const CLIENT_CACHE_ENTRIES = 1000;
 
 /** Client secrets are needed in clear text by oidc-provider (it compares them), so they are sealed, not hashed. */
 export class ClientStore {
-  private readonly cache = new Map<string, { until: number; record: Promise<ClientRecord | undefined> }>();
+  // concurrent lookups of one id share one query; unknown ids are not kept (random ids cannot fill
+  // the cache, and a client added a moment ago is found at once)
+  private readonly cache = new LRUCache<string, ClientRecord>({
+    max: CLIENT_CACHE_ENTRIES,
+    ttl: CLIENT_CACHE_SECONDS * 1000,
+    ignoreFetchAbort: true,
+    fetchMethod: (clientId) => this.load(clientId),
+  });
 
   constructor(
     private readonly db: Database,
@@ -62,25 +70,9 @@ export class ClientStore {
     });
   }
 
-  /**
-   * A client by id; served from this process's cache for up to CLIENT_CACHE_SECONDS. Concurrent
-   * lookups of one id share one query. Unknown ids are not kept (random ids cannot fill the cache,
-   * and a client added a moment ago is found at once).
-   */
+  /** A client by id; served from this process's memory for up to CLIENT_CACHE_SECONDS. */
   find(clientId: string): Promise<ClientRecord | undefined> {
-    const now = Date.now();
-    const hit = this.cache.get(clientId);
-    if (hit && hit.until > now) return hit.record;
-    if (hit) this.cache.delete(clientId);
-    const record = this.load(clientId);
-    const entry = { until: now + CLIENT_CACHE_SECONDS * 1000, record };
-    if (this.cache.size >= CLIENT_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(clientId, entry);
-    const forget = () => {
-      if (this.cache.get(clientId) === entry) this.cache.delete(clientId);
-    };
-    record.then((found) => found ?? forget(), forget);
-    return record;
+    return this.cache.fetch(clientId);
   }
 
   private async load(clientId: string): Promise<ClientRecord | undefined> {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { queryRows, type Database } from './database.js';
 import { withDefaults, type TenantPolicy } from '../policy/tenant-policy.js';
 
@@ -26,7 +27,12 @@ const toTenant = (row: Row): Tenant => ({ id: row.id, slug: row.slug, name: row.
 export const TENANT_CACHE_SECONDS = 5;
 
 export class TenantStore {
-  private readonly recent = new Map<string, { until: number; tenant: Tenant }>();
+  private readonly recent = new LRUCache<string, Tenant>({
+    max: 1000,
+    ttl: TENANT_CACHE_SECONDS * 1000,
+    ignoreFetchAbort: true,
+    fetchMethod: (id) => this.read(id),
+  });
 
   constructor(private readonly db: Database) {}
 
@@ -44,17 +50,19 @@ export class TenantStore {
 
   /** The tenant as stored now: for every decision its policy drives (a policy change applies at once). */
   async findById(id: string): Promise<Tenant | undefined> {
-    const [row] = await queryRows<Row>(this.db, 'select id, slug, name, policy from tenants where id = ? limit 1', [id]);
-    const tenant = row && toTenant(row);
-    if (tenant) this.recent.set(tenant.id, { until: Date.now() + TENANT_CACHE_SECONDS * 1000, tenant });
+    const tenant = await this.read(id);
+    if (tenant) this.recent.set(tenant.id, tenant);
     return tenant;
   }
 
   /** The tenant for showing it, its policy up to TENANT_CACHE_SECONDS old (see there). */
-  async findRecent(id: string): Promise<Tenant | undefined> {
-    const kept = this.recent.get(id);
-    if (kept && kept.until > Date.now()) return kept.tenant;
-    return this.findById(id);
+  findRecent(id: string): Promise<Tenant | undefined> {
+    return this.recent.fetch(id);
+  }
+
+  private async read(id: string): Promise<Tenant | undefined> {
+    const [row] = await queryRows<Row>(this.db, 'select id, slug, name, policy from tenants where id = ? limit 1', [id]);
+    return row && toTenant(row);
   }
 
   async updatePolicy(id: string, policy: TenantPolicy): Promise<void> {

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, messageOf } from '../helpers/browser.js';
+import { TenantStore } from '../../src/stores/tenants.js';
 import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 import { totp } from '../helpers/totp.js';
@@ -41,5 +42,28 @@ describe.each(storeModes)('two-factor authentication from enrollment to login (%
     // another browser is asked for the code
     const other = await passwordStep(new Browser(), portalRp, member);
     expect(other.next.html().querySelector('input[name=code]')).not.toBeNull();
+  });
+});
+
+describe.each(storeModes)('the policy that decides a login is read as stored now (%s)', (mode) => {
+  const s = useScenario(mode);
+
+  test('2FA required for all staff by another instance: the very next password step goes into enrollment, not skippable', async () => {
+    const { seeded, staffRp, server } = s;
+    const browser = new Browser();
+    const request = await staffRp.authorization();
+    // the login screen is shown (the cooperative is now kept in this instance's memory for the screens)
+    const login = await browser.follow(request.url, staffRp.isCallback);
+    expect(login.html().querySelector('input[name=password]')).not.toBeNull();
+
+    // another instance changes the policy: it writes the database, this instance's memory is not told
+    const elsewhere = new TenantStore(server.sleutel.stores.db);
+    const tenant = (await elsewhere.findById(seeded.tenantId))!;
+    await elsewhere.updatePolicy(tenant.id, { ...tenant.policy, require_two_factor_for_all_staff: true });
+
+    const next = await browser.submit(login, { email: seeded.staff.email, password: seeded.staff.password }, staffRp.isCallback);
+    expect(staffRp.isCallback(next.url)).toBe(false);
+    expect(next.html().querySelector('input[name=code]')).not.toBeNull();
+    expect(next.body).not.toContain('/enroll/skip');
   });
 });
