@@ -34,7 +34,7 @@ export async function createAccount(
   if (input.roles) guardRoleChange(actor, undefined, [], input.roles);
   if (await deps.accounts.findByEmail(tenant.id, input.pool, input.email)) throw new Conflict(`an account for this e-mail address exists in the ${input.pool} pool`);
   if (input.password !== undefined) {
-    const problem = newPasswordProblem({ email: input.email, pool: input.pool }, tenant, input.password);
+    const problem = await newPasswordProblem({ email: input.email, pool: input.pool }, tenant, input.password);
     if (problem) throw new Unprocessable(`password_${problem}`, `password: refused (${problem.replace('_', ' ')})`);
   }
   const account = await deps.accounts.create({

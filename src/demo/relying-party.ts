@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { Views } from '../http/views.js';
 import { chooseLocale } from '../http/views.js';
 import type { ClientStore } from '../stores/clients.js';
@@ -8,18 +8,23 @@ import { DEMO } from './seed.js';
 
 const COOKIE = 'sleutel.demo';
 
+// loaded when the demo is first used, not at start: a developer's convenience is no reason for every process to carry it
+let library: Promise<typeof Oidc> | undefined;
+const openidClient = () => (library ??= import('openid-client'));
+
 /**
  * A tiny relying party for trying Sleutel in a browser (development only): a real
  * authorization-code flow with PKCE through openid-client, like Econobis or the portal would do.
  */
 export function demoRelyingParty(deps: { issuer: string; clients: ClientStore; views: Views }): Router {
   const router = new Router({ prefix: '/demo' });
-  const configs = new Map<string, Promise<oidc.Configuration>>();
+  const configs = new Map<string, Promise<Oidc.Configuration>>();
 
   const configFor = (clientId: string) => {
     let config = configs.get(clientId);
     if (!config) {
       config = (async () => {
+        const oidc = await openidClient();
         const client = await deps.clients.find(clientId);
         if (!client) throw Object.assign(new Error('demo not seeded'), { status: 404 });
         const auth = client.secret ? oidc.ClientSecretBasic(client.secret) : oidc.None();
@@ -42,7 +47,7 @@ export function demoRelyingParty(deps: { issuer: string; clients: ClientStore; v
 
   router.get('/login/:pool', async (ctx) => {
     const clientId = ctx.params.pool === 'staff' ? DEMO.staffClient : DEMO.portalClient;
-    const config = await configFor(clientId);
+    const [oidc, config] = await Promise.all([openidClient(), configFor(clientId)]);
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     ctx.cookies.set(COOKIE, JSON.stringify({ verifier, state, clientId }), { signed: true, httpOnly: true, sameSite: 'lax', maxAge: 600_000 });
@@ -62,7 +67,7 @@ export function demoRelyingParty(deps: { issuer: string; clients: ClientStore; v
     if (!saved) return ctx.redirect('/demo');
     const { verifier, state, clientId } = JSON.parse(saved) as { verifier: string; state: string; clientId: string };
     ctx.cookies.set(COOKIE, null);
-    const config = await configFor(clientId);
+    const [oidc, config] = await Promise.all([openidClient(), configFor(clientId)]);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.originalUrl, deps.issuer), { pkceCodeVerifier: verifier, expectedState: state });
     const claims = tokens.claims()!;
     const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${deps.issuer}/demo` });

@@ -1,9 +1,7 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
-
 /**
  * The bundled list of common passwords (DESIGN §6): zxcvbn's list of the ~49 000 most common
- * passwords, plus Dutch ones that list misses. Compared case-insensitively. Built on first use,
- * not at start.
+ * passwords, plus Dutch ones that list misses. Compared case-insensitively. Loaded and built on
+ * first use, not at start: only a password change needs it, and the list is a few MB of heap.
  */
 const DUTCH = [
   'wachtwoord', 'wachtwoord1', 'wachtwoord123', 'welkom', 'welkom01', 'welkom123', 'welkom2024', 'welkom2025', 'welkom2026',
@@ -12,9 +10,11 @@ const DUTCH = [
   'mijnenergiesamen', 'zomer2025', 'winter2025', 'lente2026', 'herfst2026', 'qwerty123', 'azerty123', 'hallo123', 'hallohallo',
 ];
 
-let list: Set<string> | undefined;
+let list: Promise<Set<string>> | undefined;
 
-export function isCommonPassword(password: string): boolean {
-  list ??= new Set([...dictionary['passwords-common'], ...DUTCH].map((p) => p.toLowerCase()));
-  return list.has(password.toLowerCase());
+/** The check itself, once the list is loaded. */
+export async function commonPasswordCheck(): Promise<(password: string) => boolean> {
+  list ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set([...dictionary['passwords-common'], ...DUTCH].map((p) => p.toLowerCase())));
+  const loaded = await list;
+  return (password) => loaded.has(password.toLowerCase());
 }

@@ -1,5 +1,4 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
-import bcrypt from 'bcryptjs';
 
 /**
  * The password factor: argon2id at OWASP's minimum (m=19 MiB, t=2, p=1). @node-rs/argon2 writes
@@ -42,7 +41,10 @@ export async function verifyPassword(storedHash: string | null | undefined, pass
     await verify(await dummyHash, password).catch(() => false);
     return false;
   }
-  if (isBcryptHash(storedHash)) return bcrypt.compare(password, storedHash.replace(/^\$2y\$/, '$2b$')).catch(() => false);
+  if (isBcryptHash(storedHash)) {
+    const { default: bcrypt } = await import('bcryptjs'); // only while imported hashes remain
+    return bcrypt.compare(password, storedHash.replace(/^\$2y\$/, '$2b$')).catch(() => false);
+  }
   if (!storedHash.startsWith('$argon2')) return false;
   return verify(storedHash, password).catch(() => false);
 }

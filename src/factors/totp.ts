@@ -1,5 +1,4 @@
 import { createGuardrails, generate, generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
 
 /**
  * The TOTP factor (DESIGN §2 rule 1): RFC 6238, SHA1, 6 digits, 30 s, one step of tolerance each
@@ -66,6 +65,8 @@ export interface Provisioning {
 export async function provisioning(secret: string, issuer: string, accountName: string): Promise<Provisioning> {
   // apps split the label "issuer:account" at the first colon, so the issuer may not contain one
   const uri = generateURI({ issuer: issuer.replace(/:/g, ''), label: accountName, secret });
+  // loaded on the first enrollment, not at start: most processes never draw a QR code
+  const { default: QRCode } = await import('qrcode');
   const qrCode = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 });
   return { key: secret.replace(/(.{4})(?=.)/g, '$1 '), uri, qrCode };
 }

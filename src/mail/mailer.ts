@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
 import type { Locale, Views } from '../http/views.js';
 
@@ -27,16 +27,22 @@ export interface Mail {
  * DATA_DIR/outbox/ and logged, so a developer sees every mail. Texts come from the catalogues
  * (`mail.<template>.subject` / `.body`), HTML from interactions/templates/mail.eta.
  * Sending never fails the flow that triggered it: a notification is not worth a lost login.
+ * nodemailer is loaded with the first mail, not at start (a few MB of heap most minutes never use).
  */
 export class Mailer {
-  private readonly transport: Transporter;
+  private transport: Promise<Transporter> | undefined;
 
   constructor(
     private readonly options: { smtpUrl?: string; from: string; outboxDir: string; views: Views; log: Logger },
-  ) {
-    this.transport = options.smtpUrl
-      ? nodemailer.createTransport(options.smtpUrl)
-      : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  ) {}
+
+  private transporter(): Promise<Transporter> {
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      this.options.smtpUrl
+        ? nodemailer.createTransport(this.options.smtpUrl)
+        : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+    );
+    return this.transport;
   }
 
   compose(mail: Mail): { subject: string; text: string; html: string } {
@@ -51,7 +57,7 @@ export class Mailer {
   async send(mail: Mail): Promise<void> {
     const { subject, text, html } = this.compose(mail);
     try {
-      const info = await this.transport.sendMail({ from: this.options.from, to: mail.to, subject, text, html });
+      const info = await (await this.transporter()).sendMail({ from: this.options.from, to: mail.to, subject, text, html });
       if (this.options.smtpUrl) {
         this.options.log.info({ template: mail.template }, 'mail sent');
         return;
@@ -66,6 +72,6 @@ export class Mailer {
   }
 
   close(): void {
-    this.transport.close();
+    void this.transport?.then((transport) => transport.close(), () => {});
   }
 }

@@ -20,7 +20,7 @@ export async function changePassword(
     const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip, input.locale);
     return lockedForSeconds > 0 ? { result: 'locked', seconds: lockedForSeconds } : { result: 'wrong_password' };
   }
-  const problem = newPasswordProblem(account, input.tenant, input.newPassword);
+  const problem = await newPasswordProblem(account, input.tenant, input.newPassword);
   if (problem) return { result: 'rejected', problem };
   await setNewPassword(deps, {
     account,

@@ -16,7 +16,7 @@ export async function completePasswordReset(
   const account = peeked && (await deps.accounts.findById(peeked.accountId));
   const tenant = account && (await deps.tenants.findById(account.tenantId));
   if (!peeked || !account || !tenant || account.disabled) return { result: 'invalid_link' };
-  const problem = newPasswordProblem(account, tenant, input.password);
+  const problem = await newPasswordProblem(account, tenant, input.password);
   if (problem) return { result: 'rejected', problem };
   const taken = await deps.passwordTokens.take(input.token);
   if (!taken || taken.accountId !== account.id) return { result: 'invalid_link' };

@@ -1,4 +1,4 @@
-import { isCommonPassword } from '../../factors/common-passwords.js';
+import { commonPasswordCheck } from '../../factors/common-passwords.js';
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../../factors/password.js';
 import { passwordProblem, type PasswordProblem } from '../../policy/password-rules.js';
 import type { Account } from '../../stores/accounts.js';
@@ -7,12 +7,12 @@ import type { FlowDependencies } from '../dependencies.js';
 import { notify } from '../notify.js';
 
 /** The rules for a new password of this account (its tenant's minimum for its pool). */
-export function newPasswordProblem(account: Pick<Account, 'email' | 'pool'>, tenant: Tenant, password: string): PasswordProblem | undefined {
+export async function newPasswordProblem(account: Pick<Account, 'email' | 'pool'>, tenant: Tenant, password: string): Promise<PasswordProblem | undefined> {
   return passwordProblem(password, {
     minLength: tenant.policy.min_password_length[account.pool],
     maxLength: MAX_PASSWORD_LENGTH,
     email: account.email,
-    isCommon: isCommonPassword,
+    isCommon: await commonPasswordCheck(),
   });
 }
 
