@@ -24,6 +24,7 @@ export interface PendingInteraction {
 }
 
 type NodeCtx = { req: IncomingMessage; res: ServerResponse };
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export class InteractionExpired extends SleutelError {
   constructor() {
@@ -36,6 +37,12 @@ export class InteractionExpired extends SleutelError {
  * and answer through finishLogin / abort; they never see the provider.
  */
 export class Interactions {
+  /**
+   * The interaction as oidc-provider read it for a request: a screen's handler loads it and then
+   * finishes it, and each read would be another cookie check and store round trip.
+   */
+  private readonly perRequest = new WeakMap<IncomingMessage, Promise<Interaction>>();
+
   constructor(
     private readonly provider: Provider,
     /** whether this login may carry the management API scope (staff with a role, second factor passed) */
@@ -43,7 +50,7 @@ export class Interactions {
   ) {}
 
   async load(ctx: NodeCtx): Promise<PendingInteraction> {
-    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const details = await this.details(ctx);
     const clientId = String(details.params.client_id);
     const binding = await loginBinding(this.provider, clientId, details.params);
     if (!binding) throw new InteractionExpired();
@@ -70,34 +77,48 @@ export class Interactions {
    * applications, so there is no consent screen.
    */
   async finishLogin(ctx: NodeCtx, login: { accountId: string; acr: string; amr: string[] }): Promise<void> {
-    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const details = await this.details(ctx);
     const grantId = await this.grant(details, login.accountId, login.acr);
-    await this.guard(() =>
-      this.provider.interactionFinished(ctx.req, ctx.res, { login: { ...login, remember: true }, consent: { grantId } }, { mergeWithLastSubmission: false }),
-    );
+    await this.finish(ctx, details, { login: { ...login, remember: true }, consent: { grantId } });
   }
 
   /** A consent prompt (prompt=consent, or a scope the grant lacks): approve it for a first-party client. */
   async approveConsent(ctx: NodeCtx): Promise<void> {
-    const details = await this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+    const details = await this.details(ctx);
     const accountId = details.session?.accountId;
     if (!accountId) throw new InteractionExpired();
     const grantId = await this.grant(details, accountId, details.session?.acr);
-    await this.guard(() => this.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true }));
+    await this.finish(ctx, details, { ...details.lastSubmission, consent: { grantId } });
   }
 
   async abort(ctx: NodeCtx): Promise<void> {
-    await this.guard(() =>
-      this.provider.interactionFinished(
-        ctx.req,
-        ctx.res,
-        { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
-        { mergeWithLastSubmission: false },
-      ),
-    );
+    await this.finish(ctx, await this.details(ctx), { error: 'access_denied', error_description: 'the user cancelled the sign-in' });
   }
 
-  private async grant(details: Awaited<ReturnType<Provider['interactionDetails']>>, accountId: string, acr: string | undefined): Promise<string> {
+  private details(ctx: NodeCtx): Promise<Interaction> {
+    let details = this.perRequest.get(ctx.req);
+    if (!details) {
+      details = this.guard(() => this.provider.interactionDetails(ctx.req, ctx.res));
+      this.perRequest.set(ctx.req, details);
+    }
+    return details;
+  }
+
+  /**
+   * What oidc-provider's interactionFinished does, on the interaction this request already read:
+   * the result stored for the rest of the interaction's lifetime, the browser sent back to the
+   * authorization endpoint to resume.
+   */
+  private async finish(ctx: NodeCtx, details: Interaction, result: Interaction['result']): Promise<void> {
+    details.result = result;
+    await this.guard(() => details.persist());
+    ctx.res.statusCode = 303;
+    ctx.res.setHeader('Location', details.returnTo);
+    ctx.res.setHeader('Content-Length', '0');
+    ctx.res.end();
+  }
+
+  private async grant(details: Interaction, accountId: string, acr: string | undefined): Promise<string> {
     const clientId = String(details.params.client_id);
     const existing = details.grantId ? await this.provider.Grant.find(details.grantId) : undefined;
     const grant = existing?.accountId === accountId ? existing : new this.provider.Grant({ accountId, clientId });
@@ -115,7 +136,7 @@ export class Interactions {
     return grant.save();
   }
 
-  private asksForManage(details: Awaited<ReturnType<Provider['interactionDetails']>>, resource: string): boolean {
+  private asksForManage(details: Interaction, resource: string): boolean {
     const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes;
     if (missing?.[resource]?.includes(MANAGE_SCOPE)) return true;
     const resources = [details.params.resource ?? []].flat();

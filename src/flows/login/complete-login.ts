@@ -1,5 +1,6 @@
 import { authenticationLevel, type Amr } from '../../policy/authentication-level.js';
 import type { Account } from '../../stores/accounts.js';
+import type { AuditEvent } from '../../stores/audit-events.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 
@@ -8,10 +9,13 @@ export function rememberHours(tenant: Tenant, account: Account, amr: Amr[]): num
   return amr.includes('otp') ? tenant.policy.remember_two_factor_hours[account.pool] : 0;
 }
 
-/** The end of every login: the acr/amr it earned, the lockout counter cleared, an audit event. */
+/**
+ * The end of every login: the acr/amr it earned, the lockout counter cleared, an audit event
+ * (written with `alsoRecord`, the second factor's success just before, in one insert).
+ */
 export async function completeLogin(
   deps: Pick<FlowDependencies, 'lockout' | 'audit'>,
-  input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string },
+  input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string; alsoRecord?: AuditEvent[] },
 ): Promise<{ acr: string; amr: Amr[] }> {
   const level = authenticationLevel({
     password: input.amr.includes('pwd'),
@@ -21,7 +25,7 @@ export async function completeLogin(
   });
   await Promise.all([
     deps.lockout.clear(input.account.id),
-    deps.audit.record({
+    deps.audit.record(...(input.alsoRecord ?? []), {
       type: 'login.succeeded',
       tenantId: input.account.tenantId,
       accountId: input.account.id,

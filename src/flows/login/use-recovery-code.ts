@@ -19,6 +19,7 @@ export async function useRecoveryCode(
     return Boolean(stored && recoveryCodeMatches(input.recoveryCode, stored) && (await deps.secondFactors.consumeRecoveryCode(input.account.id, stored)));
   });
   if (outcome.result === 'accepted') {
+    await deps.audit.record(outcome.audit);
     await removeSecondFactor(deps, {
       account: input.account,
       event: 'two_factor.recovery_used',

@@ -1,11 +1,13 @@
 import { isWellFormedCode, matchTotp } from '../../factors/totp.js';
 import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
+import type { AuditEvent } from '../../stores/audit-events.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { registerAccountFailure } from './register-failure.js';
 
 export type CodeOutcome =
-  | { result: 'accepted' }
+  /** `audit`: the success, not yet recorded: the caller records it with what follows (a login's end is one insert) */
+  | { result: 'accepted'; audit: AuditEvent }
   | { result: 'wrong'; attemptsLeft: number }
   | { result: 'locked'; seconds: number }
   | { result: 'challenge_ended' };
@@ -40,8 +42,15 @@ export async function checkSecondFactor(
   check: () => Promise<boolean>,
 ): Promise<CodeOutcome> {
   const { account } = input;
-  const event = (type: string, details: Record<string, unknown> = {}) =>
-    deps.audit.record({ type, tenantId: account.tenantId, accountId: account.id, actor: `account:${account.id}`, ip: input.ip, details: { kind, ...details } });
+  const auditEvent = (type: string, details: Record<string, unknown> = {}): AuditEvent => ({
+    type,
+    tenantId: account.tenantId,
+    accountId: account.id,
+    actor: `account:${account.id}`,
+    ip: input.ip,
+    details: { kind, ...details },
+  });
+  const event = (type: string, details: Record<string, unknown> = {}) => deps.audit.record(auditEvent(type, details));
 
   const [used, lockedFor] = await Promise.all([deps.progress.attempts(input.uid), deps.lockout.lockedFor(account.id)]);
   // a challenge whose checks are used up stays ended, locked or not
@@ -52,10 +61,7 @@ export async function checkSecondFactor(
   }
   const attempt = await deps.progress.countAttempt(input.uid);
   if (attempt > MAX_CODE_ATTEMPTS_PER_CHALLENGE) return { result: 'challenge_ended' };
-  if (await check()) {
-    await event('second_factor.succeeded');
-    return { result: 'accepted' };
-  }
+  if (await check()) return { result: 'accepted', audit: auditEvent('second_factor.succeeded') };
   await event('second_factor.failed', { attempt });
   const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip, input.locale);
   if (lockedForSeconds > 0) return { result: 'locked', seconds: lockedForSeconds };

@@ -14,6 +14,7 @@ import { requestsTwoFactor } from '../../oidc/provider.js';
 import type { Amr } from '../../policy/authentication-level.js';
 import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
+import type { AuditEvent } from '../../stores/audit-events.js';
 import type { LoginProgress } from '../../stores/login-progress.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { BrowserCookie } from '../browser-cookie.js';
@@ -86,10 +87,10 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   };
 
   /** The end of a login: acr/amr, the browser remembered after a code, the interaction finished. */
-  const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false) => {
+  const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false, alsoRecord?: AuditEvent[]) => {
     const hours = rememberHours(tenant, account, amr);
     const [done] = await Promise.all([
-      completeLogin(flows, { account, amr, remembered, clientId: interaction.clientId, ip: ctx.ip }),
+      completeLogin(flows, { account, amr, remembered, clientId: interaction.clientId, ip: ctx.ip, alsoRecord }),
       flows.progress.clear(interaction.uid),
       hours > 0 &&
         flows.remembrances.remember(account.id, deps.browser.ensure(ctx), hours).catch((error: Error) => {
@@ -178,7 +179,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     if (!form.ok) return showStep(ctx, interaction, tenant, progress, account, { error: form.messageKey, status: form.status });
     const outcome = await verifyLoginCode(flows, { account, uid: interaction.uid, code: form.data.code, ip: ctx.ip, locale: ctx.state.locale });
     if (outcome.result !== 'accepted') return refused(ctx, interaction, tenant, progress, account, outcome, 'challenge');
-    return finish(ctx, interaction, tenant, account, [...progress.amr, 'otp']);
+    return finish(ctx, interaction, tenant, account, [...progress.amr, 'otp'], false, [outcome.audit]);
   });
 
   router.get('/recovery', async (ctx) => {
