@@ -71,14 +71,15 @@ export class KeyValueAdapter implements Adapter {
    */
   async consume(id: string): Promise<void> {
     const key = keys.model(this.model, id);
-    const [payload, ttl] = await Promise.all([this.kv.get(key), this.kv.ttl(key)]);
-    if (!payload) throw new errors.InvalidGrant('grant request is invalid');
-    const first = await this.kv.setIfAbsent(keys.consumed(this.model, id), String(Math.floor(Date.now() / 1000)), Math.max(ttl, 1));
-    if (!first) {
-      const { grantId } = JSON.parse(payload) as AdapterPayload;
+    const outcome = await this.kv.markOnce(key, keys.consumed(this.model, id), String(Math.floor(Date.now() / 1000)));
+    if (outcome === 'marked') return;
+    if (outcome === 'already') {
+      // gone by now: a racing loser has revoked the grant already
+      const payload = await this.kv.get(key);
+      const grantId = payload ? (JSON.parse(payload) as AdapterPayload).grantId : undefined;
       if (grantId) await revokeGrant(this.kv, grantId);
-      throw new errors.InvalidGrant('grant request is invalid');
     }
+    throw new errors.InvalidGrant('grant request is invalid');
   }
 
   async destroy(id: string): Promise<void> {

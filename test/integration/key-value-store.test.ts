@@ -130,6 +130,33 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
     expect(await kv.get(k)).toBe(`caller-${results.indexOf(true)}`);
   });
 
+  test('markOnce: marks an existing entry once, for the time the entry has left; a missing entry is not marked', async () => {
+    const entry = key('code');
+    const mark = `${entry}:consumed`;
+    expect(await kv.markOnce(entry, mark, 'first')).toBe('missing');
+    expect(await kv.get(mark)).toBeNull();
+    await kv.set(entry, 'payload', 40);
+    expect(await kv.markOnce(entry, mark, 'first')).toBe('marked');
+    expect(await kv.markOnce(entry, mark, 'second')).toBe('already');
+    expect(await kv.get(mark)).toBe('first');
+    expect(await kv.get(entry)).toBe('payload');
+    expect(await kv.ttl(mark)).toBeGreaterThan(30);
+    expect(await kv.ttl(mark)).toBeLessThanOrEqual(40);
+    // the mark outlives a deletion of its entry: a request racing with a revocation still finds it used
+    await kv.delete(entry);
+    expect(await kv.get(mark)).toBe('first');
+    expect(await kv.markOnce(entry, mark, 'third')).toBe('missing');
+  });
+
+  test('markOnce under 20 concurrent calls: exactly one caller marks', async () => {
+    const entry = key('code-race');
+    await kv.set(entry, 'payload', 60);
+    const results = await concurrently(20, (store, i) => store.markOnce(entry, `${entry}:consumed`, `caller-${i}`));
+    expect(results.filter((r) => r === 'marked')).toHaveLength(1);
+    expect(results.filter((r) => r === 'already')).toHaveLength(19);
+    expect(await kv.get(`${entry}:consumed`)).toBe(`caller-${results.indexOf('marked')}`);
+  });
+
   test('take returns the value once and removes the key', async () => {
     const k = key('take');
     await kv.set(k, 'single-use', 60);
@@ -274,6 +301,17 @@ describe('MemoryStore with a fake clock', () => {
     expect(await kv.ttl('c')).toBe(4);
     now += 4_000;
     expect(await kv.increment('c', 10)).toBe(1);
+  });
+
+  test('a mark lives as long as its entry had left when it was set', async () => {
+    await kv.set('e', 'v', 60);
+    now += 45_000;
+    expect(await kv.markOnce('e', 'e:used', '1')).toBe('marked');
+    expect(await kv.ttl('e:used')).toBe(15);
+    now += 14_999;
+    expect(await kv.get('e:used')).toBe('1');
+    now += 1;
+    expect(await kv.get('e:used')).toBeNull();
   });
 
   test('a set lives as long as its longest-lived member was added for', async () => {

@@ -4,12 +4,21 @@
  * counters, single-use tokens. Every write takes a TTL in seconds; nothing lives forever.
  * Both implementations pass the same contract test (test/integration/key-value-store.test.ts).
  */
+export type MarkOutcome = 'marked' | 'already' | 'missing';
+
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Sets only when the key does not exist; true when this call set it. Atomic. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Marks `key` as used, once, atomically: sets `mark` (only if absent) for as long as `key` has
+   * left to live. 'marked' for the one caller that set it, 'already' when it was set before,
+   * 'missing' when `key` does not exist. One round trip; `key` and `mark` must share a Redis
+   * Cluster slot (a hash tag).
+   */
+  markOnce(key: string, mark: string, value: string): Promise<MarkOutcome>;
   /** Reads and deletes in one step: a single-use value is returned to exactly one caller. */
   take(key: string): Promise<string | null>;
   delete(...keys: string[]): Promise<number>;

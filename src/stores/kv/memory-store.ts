@@ -1,4 +1,4 @@
-import type { KeyValueStore } from './key-value-store.js';
+import type { KeyValueStore, MarkOutcome } from './key-value-store.js';
 
 interface Entry {
   value: string | Set<string>;
@@ -60,6 +60,14 @@ export class MemoryStore implements KeyValueStore {
     if (this.live(key)) return false;
     this.entries.set(key, { value, expiresAt: this.expiry(ttlSeconds) });
     return true;
+  }
+
+  async markOnce(key: string, mark: string, value: string): Promise<MarkOutcome> {
+    const entry = this.live(key);
+    if (!entry) return 'missing';
+    if (this.live(mark)) return 'already';
+    this.entries.set(mark, { value, expiresAt: Math.max(entry.expiresAt, this.now() + 1000) });
+    return 'marked';
   }
 
   async take(key: string) {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { KeyValueStore } from './key-value-store.js';
+import type { KeyValueStore, MarkOutcome } from './key-value-store.js';
 
 // Adds a member and only ever lengthens the set's TTL (a short-lived member must not shorten it).
 const ADD_TO_SET = `redis.call('SADD', KEYS[1], ARGV[1])
@@ -11,6 +11,13 @@ return 1`;
 const INCREMENT = `local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`;
+
+// SET NX of the mark with the entry's remaining lifetime (at least 1 s), in one step.
+const MARK_ONCE = `local ttl = redis.call('TTL', KEYS[1])
+if ttl == -2 then return 'missing' end
+if ttl < 1 then ttl = 1 end
+if redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl, 'NX') then return 'marked' end
+return 'already'`;
 
 /**
  * Redis (ioredis; a redis:// URL, Sentinel and Cluster work through ioredis' own URL options).
@@ -37,12 +44,14 @@ export class RedisStore implements KeyValueStore {
     this.redis.on('error', () => {});
     this.redis.defineCommand('sleutelAddToSet', { numberOfKeys: 1, lua: ADD_TO_SET });
     this.redis.defineCommand('sleutelIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    this.redis.defineCommand('sleutelMarkOnce', { numberOfKeys: 2, lua: MARK_ONCE });
   }
 
   private get scripts() {
     return this.redis as unknown as {
       sleutelAddToSet(key: string, member: string, ttl: number): Promise<number>;
       sleutelIncrement(key: string, ttl: number): Promise<number>;
+      sleutelMarkOnce(key: string, mark: string, value: string): Promise<MarkOutcome>;
     };
   }
 
@@ -60,6 +69,10 @@ export class RedisStore implements KeyValueStore {
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     return (await this.redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
+  }
+
+  async markOnce(key: string, mark: string, value: string) {
+    return this.scripts.sleutelMarkOnce(key, mark, value);
   }
 
   async take(key: string) {
