@@ -74,7 +74,7 @@ export class KeyValueAdapter implements Adapter {
     const outcome = await this.kv.markOnce(key, keys.consumed(this.model, id), String(Math.floor(Date.now() / 1000)));
     if (outcome === 'marked') return;
     if (outcome === 'already') {
-      // gone by now: a racing loser has revoked the grant already
+      // a reuse: revoke what the grant issued (the entry is gone if another loser revoked it first)
       const payload = await this.kv.get(key);
       const grantId = payload ? (JSON.parse(payload) as AdapterPayload).grantId : undefined;
       if (grantId) await revokeGrant(this.kv, grantId);

@@ -405,8 +405,16 @@ describe.each(storeModes)('the second step of a login: code, recovery code, enro
     const atA = await atChallenge(a, s.portalRp, member);
     const atB = await atChallenge(b, s.portalRp, member);
     const code = totp(secret, 0);
+    const [succeeded0, logins0] = [await auditCount(s, member.id, 'second_factor.succeeded'), await auditCount(s, member.id, 'login.succeeded')];
     const first = await post(a, atA.page, '/code', { code }, { stopAt: s.portalRp.isCallback });
     expect(await claimsOf(s.portalRp, first, atA.request)).toMatchObject({ acr: ACR_2FA, amr: ['pwd', 'otp'] });
+    // the accepted code and the login it ends are both audited, written in one statement (one time)
+    const [codeEvent] = await s.server.sleutel.stores.audit.list({ accountId: member.id, type: 'second_factor.succeeded', limit: 1 });
+    const [loginEvent] = await s.server.sleutel.stores.audit.list({ accountId: member.id, type: 'login.succeeded', limit: 1 });
+    expect([await auditCount(s, member.id, 'second_factor.succeeded'), await auditCount(s, member.id, 'login.succeeded')]).toEqual([succeeded0 + 1, logins0 + 1]);
+    expect(codeEvent!.details).toMatchObject({ kind: 'code' });
+    expect(loginEvent!.details).toMatchObject({ amr: ['pwd', 'otp'], remembered: false });
+    expect(loginEvent!.createdAt).toEqual(codeEvent!.createdAt);
 
     const replay = await post(b, atB.page, '/code', { code }, { stopAt: s.portalRp.isCallback });
     expect(s.portalRp.isCallback(replay.url)).toBe(false);
