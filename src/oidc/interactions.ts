@@ -107,7 +107,8 @@ export class Interactions {
   /**
    * What oidc-provider's interactionFinished does, on the interaction this request already read:
    * the result stored for the rest of the interaction's lifetime, the browser sent back to the
-   * authorization endpoint to resume.
+   * authorization endpoint to resume. It mirrors that function (provider.js, interactionResult) with
+   * the Interaction model's public persist(): compare the two at an oidc-provider upgrade.
    */
   private async finish(ctx: NodeCtx, details: Interaction, result: Interaction['result']): Promise<void> {
     details.result = result;
