@@ -25,7 +25,7 @@ import { TTL } from '../src/oidc/provider.js';
 import { ACR_TWO_FACTOR } from '../src/policy/authentication-level.js';
 import { openStores, type Stores } from '../src/stores/open.js';
 import { measureArgon2, type Argon2Result } from './lib/argon2.js';
-import { buildServers } from './lib/build.js';
+import { buildServers, imageNodeOptions } from './lib/build.js';
 import { HttpClient } from './lib/http.js';
 import { load, clientCredentialsRequest, refreshRequest, userinfoRequest, type LoadResult } from './lib/load.js';
 import { AccountPool, closedLoop, login, openLoop, type LoginTarget, type LoginTokens } from './lib/logins.js';
@@ -275,13 +275,15 @@ async function main(): Promise<void> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const built = buildServers();
   t = nowMs();
-  const ours: Running = startNode('sleutel', built.sleutel, ourPort, sleutelEnv, nodeArgs);
+  // Sleutel with the Docker image's node options (heap pacing); the bare provider with node's defaults
+  const sleutelNodeOptions = imageNodeOptions();
+  const ours: Running = startNode('sleutel', built.sleutel, ourPort, sleutelEnv, [...sleutelNodeOptions, ...nodeArgs]);
   const bare: Running = startNode('bare', built.bare, barePort, bareEnv, nodeArgs);
   cleanups.push(() => stopProcess(ours.child));
   cleanups.push(() => stopProcess(bare.child));
   const ourReadyMs = await waitReady(ours.url, ours.child, ours.output, t);
   await waitReady(bare.url, bare.child, bare.output, t);
-  log(`servers ready (Sleutel on Postgres + Redis in ${Math.round(ourReadyMs)} ms)`);
+  log(`servers ready (Sleutel on Postgres + Redis in ${Math.round(ourReadyMs)} ms, node options: ${sleutelNodeOptions.join(' ') || 'none'})`);
 
   const ourHttp = new HttpClient(ours.url, 256);
   const bareHttp = new HttpClient(bare.url, 256);
@@ -389,7 +391,7 @@ async function main(): Promise<void> {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     smoke,
-    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadAverage.map((l) => round(l, 2)) },
+    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadAverage.map((l) => round(l, 2)), sleutel_node_options: sleutelNodeOptions.join(' ') },
     plan,
     argon2: { results: argon2, limit_per_second: argon2Limit },
     logins: {

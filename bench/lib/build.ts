@@ -21,3 +21,13 @@ export function buildServers(): { sleutel: string; bare: string } {
   }
   return { sleutel: path.join(out, 'src/main.js'), bare: path.join(out, 'bench/bare/server.js') };
 }
+
+/**
+ * The node options the Docker image gives Sleutel (its `ENV NODE_OPTIONS=` line), so the bench
+ * measures Sleutel's memory and CPU as it is deployed.
+ */
+export function imageNodeOptions(): string[] {
+  const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const line = /^ENV NODE_OPTIONS=("?)(.*)\1$/m.exec(dockerfile);
+  return line ? line[2]!.split(/\s+/).filter(Boolean) : [];
+}
