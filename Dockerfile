@@ -13,7 +13,7 @@ FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=3000
 # Garbage collection pacing, not a memory cap: V8 spaces its full collections by the heap limit it
 # is given. Sized from a big host's memory, it let garbage grow to 4-5x the ~25 MB live heap (RSS
-# 220-260 MB under load); with 1 GB it collects at about twice (RSS ~150 MB) for 2-4 % more CPU,
+# 220-260 MB under load); with 1 GB it collects sooner (RSS ~150 MB) for 2-4 % more CPU,
 # where 256 MB cost 10-15 % (`npm run bench`, which starts Sleutel with this line's options).
 # Set NODE_OPTIONS in the environment to choose otherwise.
 ENV NODE_OPTIONS=--max-old-space-size=1024
