@@ -37,9 +37,10 @@ export function openDatabase(options: { url?: string; dataDir?: string; poolMax?
 
 /**
  * PGlite's own start parameters plus a smaller buffer pool. Its default, Postgres' 128 MB of
- * shared_buffers, is zeroed at every open: about 0.4 s of each start (and of each test's
- * in-memory database) and resident memory (`npm start` at rest: 411 MB before, 253 MB now), for
- * an embedded database that holds a few megabytes. Without the defaults (a PGlite that stops exporting them) PGlite's own are kept.
+ * shared_buffers, is zeroed at every open: about 0.4 s of each start (~0.3 s of the 4–5 s a test's
+ * in-memory database takes to create) and resident memory (`npm start` at rest: 411 MB before,
+ * 253 MB now), for an embedded database that holds a few megabytes. Without the defaults (a PGlite
+ * that stops exporting them) PGlite's own are kept.
  */
 function embeddedStartParams(PGlite: typeof PGliteModule.PGlite): string[] | undefined {
   const defaults = (PGlite as unknown as { defaultStartParams?: unknown }).defaultStartParams;
