@@ -22,6 +22,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/environment.js';
 import { KeyValueAdapter } from '../src/oidc/adapter.js';
 import { TTL } from '../src/oidc/provider.js';
+import { PASSWORD_HASHING_CONCURRENCY } from '../src/factors/password.js';
 import { ACR_TWO_FACTOR } from '../src/policy/authentication-level.js';
 import { openStores, type Stores } from '../src/stores/open.js';
 import { measureArgon2, type Argon2Result } from './lib/argon2.js';
@@ -391,7 +392,7 @@ async function main(): Promise<void> {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     smoke,
-    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadAverage.map((l) => round(l, 2)), sleutel_node_options: sleutelNodeOptions.join(' ') },
+    machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadAverage.map((l) => round(l, 2)), sleutel_node_options: sleutelNodeOptions.join(' '), sleutel_password_hashing_concurrency: PASSWORD_HASHING_CONCURRENCY },
     plan,
     argon2: { results: argon2, limit_per_second: argon2Limit },
     logins: {

@@ -19,7 +19,7 @@ export interface Report {
   started_at: string;
   finished_at: string;
   smoke: boolean;
-  machine: { cores: number; cpu: string; node: string; load_average_at_start: number[]; sleutel_node_options: string };
+  machine: { cores: number; cpu: string; node: string; load_average_at_start: number[]; sleutel_node_options: string; sleutel_password_hashing_concurrency: number };
   plan: Record<string, number>;
   argon2: { results: Argon2Result[]; limit_per_second: number };
   logins: {
@@ -117,7 +117,7 @@ export function formatTable(r: Report): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   const failures = [sleutel, bare, half].reduce((s, x) => s + x.failed, 0) + Object.values(e).reduce((s, x) => s + x.ours.failed + x.bare.failed, 0);
   return [
-    `Sleutel benchmark${r.smoke ? ' (smoke run: tiny load, numbers mean nothing)' : ''} — ${r.started_at.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, load average at start ${r.machine.load_average_at_start.join(' ')}, Sleutel's node options: ${r.machine.sleutel_node_options || 'none'}`,
+    `Sleutel benchmark${r.smoke ? ' (smoke run: tiny load, numbers mean nothing)' : ''} — ${r.started_at.slice(0, 16).replace('T', ' ')} UTC, ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}, load average at start ${r.machine.load_average_at_start.join(' ')}, Sleutel's node options: ${r.machine.sleutel_node_options || 'none'}, argon2 at most ${r.machine.sleutel_password_hashing_concurrency} at once`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import client from 'prom-client';
+import { PASSWORD_HASHING_CONCURRENCY, passwordHashingLoad } from '../factors/password.js';
 
 /**
  * Prometheus metrics (GET /metrics). Request durations are labelled by route pattern (ours) or
@@ -26,6 +27,18 @@ export class Metrics {
   });
   private readonly lockouts = new client.Counter({ name: 'sleutel_lockouts_total', help: 'Accounts locked after failures', registers: [this.registry] });
   private readonly enrollments = new client.Counter({ name: 'sleutel_two_factor_enrollments_total', help: 'Two-factor enrollments confirmed', registers: [this.registry] });
+  // Saturation of password checks: waiting > 0 for long means logins queue for argon2 (more CPUs or instances).
+  private readonly passwordHashes = new client.Gauge({
+    name: 'sleutel_password_hashes',
+    help: `argon2 computations running (at most ${PASSWORD_HASHING_CONCURRENCY} at once) and waiting for a turn`,
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect() {
+      const load = passwordHashingLoad();
+      this.set({ state: 'running' }, load.running);
+      this.set({ state: 'waiting' }, load.waiting);
+    },
+  });
 
   /** Process metrics (memory, CPU, event loop); once per process, not per test server. */
   collectProcessMetrics(): void {

@@ -65,6 +65,7 @@ if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databas
     // Sleutel runs with the Docker image's node options, read from the Dockerfile
     expect(fs.readFileSync('Dockerfile', 'utf8')).toContain(`ENV NODE_OPTIONS=${report.machine.sleutel_node_options}\n`);
     expect(report.machine.sleutel_node_options).toMatch(/^--max-old-space-size=\d+$/);
+    expect(report.machine.sleutel_password_hashing_concurrency).toBeGreaterThanOrEqual(1);
     const isNumber = expect.any(Number);
     expect(report.argon2.results[0]).toMatchObject({ binding: '@node-rs/argon2', perSecond: isNumber, cpuMsPerVerify: isNumber });
     expect(report.argon2.results[1]).toMatchObject({ binding: 'argon2 (node-argon2)' });

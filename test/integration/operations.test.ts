@@ -91,6 +91,8 @@ describe.each(storeModes)('operations (%s)', (mode) => {
     expect(text).toMatch(/sleutel_two_factor_enrollments_total [1-9]/);
     expect(text).toMatch(/sleutel_http_request_duration_seconds_count\{method="POST",route="\/interaction\/:uid\/login",status="303"\} [1-9]/);
     expect(text).toMatch(/route="\/token"/);
+    expect(text).toMatch(/^sleutel_password_hashes\{state="running"\} 0$/m);
+    expect(text).toMatch(/^sleutel_password_hashes\{state="waiting"\} 0$/m);
     expect(text).not.toMatch(/@/);
     expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
     await server.sleutel.flows.lockout.clear(seeded.staff.id);

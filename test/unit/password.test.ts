@@ -1,5 +1,6 @@
+import os from 'node:os';
 import { describe, expect, test } from '@jest/globals';
-import { hashPassword, needsRehash, verifyPassword } from '../../src/factors/password.js';
+import { hashPassword, needsRehash, PASSWORD_HASHING_CONCURRENCY, passwordHashingLoad, verifyPassword } from '../../src/factors/password.js';
 
 describe('the password factor', () => {
   test('hashes with argon2id at OWASP parameters and verifies', async () => {
@@ -30,5 +31,26 @@ describe('the password factor', () => {
     const hash = await hashPassword('wachtwoord-één-ü-🔑');
     expect(await verifyPassword(hash, 'wachtwoord-één-ü-🔑')).toBe(true);
     expect(await verifyPassword(hash, 'wachtwoord-een-u-🔑')).toBe(false);
+  });
+
+  test('computes at most one argon2 hash per CPU less one at once; the others wait their turn and all answer', async () => {
+    const cores = os.availableParallelism();
+    expect(PASSWORD_HASHING_CONCURRENCY).toBeGreaterThanOrEqual(1);
+    if (cores > 1) expect(PASSWORD_HASHING_CONCURRENCY).toBeLessThan(cores);
+    const hash = await hashPassword('juist');
+    await verifyPassword(undefined, 'x'); // the unknown-account hash exists from here on
+    expect(passwordHashingLoad()).toEqual({ running: 0, waiting: 0 });
+
+    const extra = 3;
+    const checks = Array.from({ length: PASSWORD_HASHING_CONCURRENCY + extra }, (_, i) =>
+      i % 3 === 0 ? verifyPassword(hash, 'juist') : i % 3 === 1 ? verifyPassword(hash, 'fout') : verifyPassword(undefined, 'juist'),
+    );
+    const rehash = hashPassword('nieuw');
+    await new Promise((resolve) => setImmediate(resolve)); // one argon2 run takes milliseconds, a turn of the loop far less
+    expect(passwordHashingLoad()).toEqual({ running: PASSWORD_HASHING_CONCURRENCY, waiting: extra + 1 });
+
+    expect(await Promise.all(checks)).toEqual(checks.map((_, i) => i % 3 === 0));
+    expect(await verifyPassword(await rehash, 'nieuw')).toBe(true);
+    expect(passwordHashingLoad()).toEqual({ running: 0, waiting: 0 });
   });
 });
