@@ -106,30 +106,6 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
     expect(await kv.ttl(k)).toBeGreaterThan(0);
   });
 
-  test('setIfAbsent: only the first call sets; the value and TTL stay the first one\'s', async () => {
-    const k = key('nx');
-    expect(await kv.setIfAbsent(k, 'first', 600)).toBe(true);
-    expect(await kv.setIfAbsent(k, 'second', 30)).toBe(false);
-    expect(await kv.get(k)).toBe('first');
-    expect(await kv.ttl(k)).toBeGreaterThan(30);
-    // a plain set value counts as present too
-    const plain = key('nx');
-    await kv.set(plain, 'set', 60);
-    expect(await kv.setIfAbsent(plain, 'nx', 60)).toBe(false);
-    expect(await kv.get(plain)).toBe('set');
-    // once deleted, the key can be claimed again
-    await kv.delete(k);
-    expect(await kv.setIfAbsent(k, 'third', 60)).toBe(true);
-    expect(await kv.get(k)).toBe('third');
-  });
-
-  test('setIfAbsent under 20 concurrent calls: exactly one wins and its value is stored', async () => {
-    const k = key('nx-race');
-    const results = await concurrently(20, (store, i) => store.setIfAbsent(k, `caller-${i}`, 60));
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await kv.get(k)).toBe(`caller-${results.indexOf(true)}`);
-  });
-
   test('markOnce: marks an existing entry once, for the time the entry has left; a missing entry is not marked', async () => {
     const entry = key('code');
     const mark = `${entry}:consumed`;
@@ -255,9 +231,11 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
   });
 
   test('everything written with a TTL is gone once it has passed; longer-lived keys stay', async () => {
-    const [plain, nx, counter, set, lasting] = [key('exp'), key('exp'), key('exp'), key('exp'), key('exp')];
+    const [plain, code, counter, set, lasting] = [key('exp'), key('exp'), key('exp'), key('exp'), key('exp')];
+    const mark = `${code}:consumed`;
     await kv.set(plain, 'v', 1);
-    expect(await kv.setIfAbsent(nx, 'v', 1)).toBe(true);
+    await kv.set(code, 'c', 1);
+    expect(await kv.markOnce(code, mark, 'used')).toBe('marked');
     await kv.increment(counter, 1);
     await kv.increment(counter, 1);
     await kv.addToSet(set, 'm', 1);
@@ -266,14 +244,16 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
     await subject.elapse(2100);
 
     expect(await kv.get(plain)).toBeNull();
-    expect(await kv.getMany([plain, nx, lasting])).toEqual([null, null, 'stays']);
+    expect(await kv.getMany([plain, code, mark, lasting])).toEqual([null, null, null, 'stays']);
     expect(await kv.ttl(plain)).toBe(-2);
     expect(await kv.ttl(set)).toBe(-2);
     expect(await kv.members(set)).toEqual([]);
     expect(await kv.take(plain)).toBeNull();
-    expect(await kv.delete(plain, nx, counter, set)).toBe(0);
-    // an expired key is absent: it can be claimed again, and a counter starts over
-    expect(await kv.setIfAbsent(nx, 'again', 60)).toBe(true);
+    expect(await kv.markOnce(code, mark, 'used')).toBe('missing');
+    expect(await kv.delete(plain, code, mark, counter, set)).toBe(0);
+    // an expired mark is absent: a new entry under the same key is marked afresh, and a counter starts over
+    await kv.set(code, 'again', 60);
+    expect(await kv.markOnce(code, mark, 'used')).toBe('marked');
     expect(await kv.increment(counter, 60)).toBe(1);
     expect(await kv.get(lasting)).toBe('stays');
   });

@@ -10,8 +10,6 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  /** Sets only when the key does not exist; true when this call set it. Atomic. */
-  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /**
    * Marks `key` as used, once, atomically: sets `mark` (only if absent) for as long as `key` has
    * left to live. 'marked' for the one caller that set it, 'already' when it was set before,

@@ -56,12 +56,6 @@ export class MemoryStore implements KeyValueStore {
     this.entries.set(key, { value, expiresAt: this.expiry(ttlSeconds) });
   }
 
-  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
-    if (this.live(key)) return false;
-    this.entries.set(key, { value, expiresAt: this.expiry(ttlSeconds) });
-    return true;
-  }
-
   async markOnce(key: string, mark: string, value: string): Promise<MarkOutcome> {
     const entry = this.live(key);
     if (!entry) return 'missing';

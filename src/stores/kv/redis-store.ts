@@ -67,10 +67,6 @@ export class RedisStore implements KeyValueStore {
     await this.redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
   }
 
-  async setIfAbsent(key: string, value: string, ttlSeconds: number) {
-    return (await this.redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
-  }
-
   async markOnce(key: string, mark: string, value: string) {
     return this.scripts.sleutelMarkOnce(key, mark, value);
   }
