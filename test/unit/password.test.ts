@@ -33,7 +33,7 @@ describe('the password factor', () => {
     expect(await verifyPassword(hash, 'wachtwoord-een-u-🔑')).toBe(false);
   });
 
-  test('computes at most one argon2 hash per CPU less one at once; the others wait their turn and all answer', async () => {
+  test('runs at most PASSWORD_HASHING_CONCURRENCY (the CPUs less one) argon2 computations at once; the others wait their turn and all answer', async () => {
     const cores = os.availableParallelism();
     expect(PASSWORD_HASHING_CONCURRENCY).toBeGreaterThanOrEqual(1);
     if (cores > 1) expect(PASSWORD_HASHING_CONCURRENCY).toBeLessThan(cores);
