@@ -39,3 +39,15 @@ export function totp(base32Secret: string, stepOffset = 0, epochSeconds = Date.n
 }
 
 export const timeStepNow = () => Math.floor(Date.now() / 1000 / 30);
+
+/**
+ * The previous time step's code, for a confirmation that must leave the code of "now" free for the
+ * next login (no replay). The server accepts it only while it is still in this step, so close to a
+ * step's end (the last 3 s) this waits for the next step first: otherwise the code can be two steps
+ * old by the time it arrives, and a slow CI run sees a refused confirmation.
+ */
+export async function previousStepCode(base32Secret: string): Promise<string> {
+  const intoStep = (Date.now() / 1000) % 30;
+  if (intoStep > 27) await new Promise((resolve) => setTimeout(resolve, (30 - intoStep) * 1000 + 50));
+  return totp(base32Secret, -1);
+}

@@ -2,7 +2,7 @@ import { expect } from '@jest/globals';
 import type { Browser, Page } from './browser.js';
 import type { RelyingParty } from './relying-party.js';
 import type { SeededAccount } from './seed.js';
-import { totp } from './totp.js';
+import { previousStepCode } from './totp.js';
 
 /** The key the enrollment screen shows as text, without its spaces. */
 export function secretOnScreen(page: Page): string {
@@ -32,7 +32,7 @@ export async function enableOnAccountPage(browser: Browser, baseUrl: string, rp:
   page = await browser.submit(page, {}, undefined, '/enable');
   const secret = secretOnScreen(page);
   expect(page.html().querySelector('img.qr')?.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
-  const shown = await browser.submit(page, { code: totp(secret, -1) }, undefined, '/confirm');
+  const shown = await browser.submit(page, { code: await previousStepCode(secret) }, undefined, '/confirm');
   expect(shown.status).toBe(200);
   return { secret, recoveryCode: recoveryCodeOnScreen(shown), page: shown };
 }

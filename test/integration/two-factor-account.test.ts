@@ -12,7 +12,7 @@ import { useScenario, type Scenario } from '../helpers/scenario.js';
 import type { SeededAccount } from '../helpers/seed.js';
 import { randomPassword } from '../helpers/server.js';
 import { storeModes } from '../helpers/stores.js';
-import { totp } from '../helpers/totp.js';
+import { previousStepCode, totp } from '../helpers/totp.js';
 import { enableOnAccountPage, passwordStep, recoveryCodeOnScreen, secretOnScreen } from '../helpers/two-factor.js';
 
 /**
@@ -589,7 +589,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       expect(alertOf(confirm)).toBe(nl['form.csrf']);
       expect(await flows.secondFactors.isEnabled(member.id)).toBe(false);
 
-      const shown = await browser.submit(enroll, { code: totp(secret, -1) }, undefined, '/confirm');
+      const shown = await browser.submit(enroll, { code: await previousStepCode(secret) }, undefined, '/confirm');
       expect(shown.status).toBe(200);
       expect(await flows.secondFactors.isEnabled(member.id)).toBe(true);
 
@@ -643,7 +643,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const again = await browser.submit(cancelled, {}, undefined, '/enable');
       const newSecret = secretOnScreen(again);
       expect(newSecret).not.toBe(secret);
-      const shown = await browser.submit(again, { code: totp(newSecret, -1) }, undefined, '/confirm');
+      const shown = await browser.submit(again, { code: await previousStepCode(newSecret) }, undefined, '/confirm');
       expect(shown.status).toBe(200);
       expect(shown.headers.get('cache-control')).toContain('no-store');
       const recoveryCode = recoveryCodeOnScreen(shown);
