@@ -98,16 +98,35 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z
   throw new BadRequest('error.bad_request', `${field}: ${issue.message}${keys}`);
 }
 
-/** The path of the first string holding a NUL byte or broken Unicode (Postgres stores neither). */
-function unstorableText(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? path : undefined;
-  if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      const found = unstorableText(inner, path ? `${path}.${key}` : key);
-      if (found) return found;
+/** Deeper JSON than any body of this API has (policy is two levels); 30 000 levels once overflowed the stack. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The path of the first string holding a NUL byte or broken Unicode (Postgres stores neither),
+ * walked without recursion; over MAX_JSON_DEPTH levels is refused as a problem of its own.
+ */
+function unstorableText(value: unknown): { path: string; problem: string } | undefined {
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  while (pending.length) {
+    const item = pending.pop()!;
+    if (typeof item.value === 'string') {
+      if (item.value.includes('\u0000') || !item.value.isWellFormed()) return { path: item.path, problem: 'contains a NUL byte or broken Unicode' };
+    } else if (item.value && typeof item.value === 'object') {
+      if (item.depth >= MAX_JSON_DEPTH) return { path: item.path, problem: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+      // pushed last to first, so the first problem in document order is the one named
+      for (const [key, inner] of Object.entries(item.value).reverse()) {
+        if (key.includes('\u0000') || !key.isWellFormed()) return { path: item.path, problem: 'a key contains a NUL byte or broken Unicode' };
+        pending.push({ value: inner, path: item.path ? `${item.path}.${key}` : key, depth: item.depth + 1 });
+      }
     }
   }
   return undefined;
+}
+
+/** A 400 naming the first unstorable place in a body or query. */
+function refuseUnstorable(value: unknown, where: string): void {
+  const bad = unstorableText(value);
+  if (bad) throw new BadRequest('error.bad_request', `${bad.path || where}: ${bad.problem}`);
 }
 
 async function readJson(ctx: Context): Promise<unknown> {
@@ -119,8 +138,7 @@ async function readJson(ctx: Context): Promise<unknown> {
     const status = (error as { status?: number }).status;
     throw new BadRequest('error.bad_request', status === 413 ? 'body: larger than 64 kB' : 'body: not valid JSON');
   }
-  const bad = unstorableText(body, '');
-  if (bad !== undefined) throw new BadRequest('error.bad_request', `${bad || 'body'}: contains a NUL byte or broken Unicode`);
+  refuseUnstorable(body, 'body');
   return body;
 }
 
@@ -138,8 +156,7 @@ export function manageRouter(deps: AdminDependencies & { provider: Provider; iss
       ctx.set('Cache-Control', 'no-store');
       const actor = await authenticate(ctx, { provider: deps.provider, issuer: deps.issuer, clients: deps.clients, accounts: deps.accounts });
       const params = parse(route.params, ctx.params, 'path') as Call['params'];
-      const badQuery = unstorableText(ctx.query, '');
-      if (badQuery !== undefined) throw new BadRequest('error.bad_request', `${badQuery}: contains a NUL byte or broken Unicode`);
+      refuseUnstorable(ctx.query, 'query');
       const query = route.query ? (parse(route.query, ctx.query, 'query') as Record<string, unknown>) : {};
       const body = route.body ? parse(route.body, await readJson(ctx), 'body') : undefined;
       ctx.body = await route.handle({ actor, params, query, body, ip: ctx.ip });
