@@ -14,7 +14,7 @@ export interface Config {
   /** Unset: knex on PGlite under DATA_DIR (embedded, one process). */
   databaseUrl?: string;
   /** Unset: an in-process key-value store (embedded, one process). */
-  redisUrl?: string;
+  redis?: RedisTopology;
   dataDir: string;
   /** `kid:base64` pairs; the first is used to encrypt, all decrypt. Unset: generated into DATA_DIR (not in production). */
   encryptionKeys?: EncryptionKey[];
@@ -28,6 +28,17 @@ export interface Config {
   trustProxy: boolean;
   /** After SIGTERM, how long /readyz answers 503 while requests are still served (a load balancer's notice). */
   shutdownDrainSeconds: number;
+}
+
+/** One Redis server (REDIS_URL), a Redis Cluster (REDIS_CLUSTER_NODES) or a Sentinel set (REDIS_SENTINELS). */
+export type RedisTopology =
+  | { kind: 'server'; url: string }
+  | { kind: 'cluster'; nodes: HostPort[]; password?: string; tls: boolean }
+  | { kind: 'sentinel'; sentinels: HostPort[]; masterName: string; password?: string; sentinelPassword?: string; tls: boolean };
+
+export interface HostPort {
+  host: string;
+  port: number;
 }
 
 export interface EncryptionKey {
@@ -79,6 +90,31 @@ const cookieKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
+/** `host:port[,host:port…]`; an IPv6 address in brackets (`[::1]:7000`). */
+const hostPortList = z.string().transform((value, ctx) => {
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list: HostPort[] = [];
+  for (const entry of entries) {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port (comma-separated, e.g. redis-1:6379,redis-2:6379)` });
+      return z.NEVER;
+    }
+    const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+    if (list.some((n) => n.host === host && n.port === port)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" appears twice` });
+      return z.NEVER;
+    }
+    list.push({ host, port });
+  }
+  if (list.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'no host:port given' });
+    return z.NEVER;
+  }
+  return list;
+});
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
@@ -105,6 +141,12 @@ const schema = z.object({
   ),
   DATABASE_URL: optional(urlWithProtocols(['postgres:', 'postgresql:'])),
   REDIS_URL: optional(urlWithProtocols(['redis:', 'rediss:'])),
+  REDIS_CLUSTER_NODES: optional(hostPortList),
+  REDIS_SENTINELS: optional(hostPortList),
+  REDIS_SENTINEL_MASTER: optional(z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be the master\'s name as the sentinels know it (letters, digits, . _ -)')),
+  REDIS_PASSWORD: optional(z.string().max(512)),
+  REDIS_SENTINEL_PASSWORD: optional(z.string().max(512)),
+  REDIS_TLS: optional(boolean),
   DATA_DIR: optional(z.string()),
   ENCRYPTION_KEYS: optional(encryptionKeys),
   COOKIE_KEYS: optional(cookieKeys),
@@ -115,6 +157,30 @@ const schema = z.object({
   SHUTDOWN_DRAIN_SECONDS: optional(z.string().regex(/^\d{1,3}$/, 'must be a number of seconds (0-999)').transform(Number)),
 });
 
+const TOPOLOGY_VARIABLES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
+
+/** Exactly one topology, or none (the in-process store); the options that go with it and no others. */
+function redisTopology(e: z.infer<typeof schema>): RedisTopology | undefined {
+  const named = TOPOLOGY_VARIABLES.filter((v) => e[v] !== undefined);
+  if (named.length > 1) throw new ConfigError(named.join(', '), 'set together; name one Redis topology only (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS)');
+  const only = (variable: 'REDIS_SENTINEL_MASTER' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD' | 'REDIS_TLS', allowed: string[], hint: string) => {
+    // REDIS_TLS=false asks for nothing, so it may stand anywhere
+    if (e[variable] !== undefined && e[variable] !== false && !allowed.includes(named[0] ?? '')) throw new ConfigError(variable, hint);
+  };
+  only('REDIS_SENTINEL_MASTER', ['REDIS_SENTINELS'], 'goes with REDIS_SENTINELS only');
+  only('REDIS_SENTINEL_PASSWORD', ['REDIS_SENTINELS'], 'goes with REDIS_SENTINELS only');
+  only('REDIS_PASSWORD', ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'], 'goes with REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_URL put it in the URL: redis://:password@host)');
+  only('REDIS_TLS', ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'], 'goes with REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_URL use rediss://)');
+  const tls = e.REDIS_TLS ?? false;
+  if (e.REDIS_URL) return { kind: 'server', url: e.REDIS_URL };
+  if (e.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES, password: e.REDIS_PASSWORD, tls };
+  if (e.REDIS_SENTINELS) {
+    if (!e.REDIS_SENTINEL_MASTER) throw new ConfigError('REDIS_SENTINEL_MASTER', 'must be set with REDIS_SENTINELS (the master\'s name in the sentinels\' configuration, e.g. mymaster)');
+    return { kind: 'sentinel', sentinels: e.REDIS_SENTINELS, masterName: e.REDIS_SENTINEL_MASTER, password: e.REDIS_PASSWORD, sentinelPassword: e.REDIS_SENTINEL_PASSWORD, tls };
+  }
+  return undefined;
+}
+
 /** Reads and validates the environment; the first bad variable is thrown as a ConfigError naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
@@ -124,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const redis = redisTopology(e);
   const port = e.PORT ?? 3000;
   const issuer = (e.ISSUER ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (production) {
@@ -137,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     issuer,
     databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
+    redis,
     dataDir: path.resolve(e.DATA_DIR ?? './data'),
     encryptionKeys: e.ENCRYPTION_KEYS,
     cookieKeys: e.COOKIE_KEYS,

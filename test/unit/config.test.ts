@@ -50,7 +50,7 @@ describe('loadConfig defaults', () => {
     expect(path.isAbsolute(config.dataDir)).toBe(true);
     // unset: embedded PGlite, in-process KV, generated keys, mails to the log/outbox
     expect(config.databaseUrl).toBeUndefined();
-    expect(config.redisUrl).toBeUndefined();
+    expect(config.redis).toBeUndefined();
     expect(config.encryptionKeys).toBeUndefined();
     expect(config.cookieKeys).toBeUndefined();
     expect(config.smtpUrl).toBeUndefined();
@@ -117,6 +117,95 @@ describe('loadConfig refuses a bad value, naming the variable', () => {
   });
 });
 
+describe('loadConfig: the Redis topology (DESIGN §5)', () => {
+  const base = { ...fullEnv, REDIS_URL: undefined };
+
+  test('REDIS_URL: one server, as given', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://:pw@cache:6379/2' }).redis).toEqual({ kind: 'server', url: 'redis://:pw@cache:6379/2' });
+  });
+
+  test('REDIS_CLUSTER_NODES: seed nodes, with a password and TLS', () => {
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-1:7000, redis-2:7001,10.0.0.3:7002,[::1]:7003' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'redis-1', port: 7000 },
+        { host: 'redis-2', port: 7001 },
+        { host: '10.0.0.3', port: 7002 },
+        { host: '::1', port: 7003 },
+      ],
+      password: undefined,
+      tls: false,
+    });
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-1:7000', REDIS_PASSWORD: 's3cret', REDIS_TLS: 'true' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'redis-1', port: 7000 }],
+      password: 's3cret',
+      tls: true,
+    });
+  });
+
+  test('REDIS_SENTINELS with REDIS_SENTINEL_MASTER, passwords and TLS', () => {
+    expect(
+      loadConfig({ ...base, REDIS_SENTINELS: 's1:26379,s2:26379,s3:26379', REDIS_SENTINEL_MASTER: 'sleutel', REDIS_PASSWORD: 'pw', REDIS_SENTINEL_PASSWORD: 'spw', REDIS_TLS: 'yes' }).redis,
+    ).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+        { host: 's3', port: 26379 },
+      ],
+      masterName: 'sleutel',
+      password: 'pw',
+      sentinelPassword: 'spw',
+      tls: true,
+    });
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }).redis).toMatchObject({ kind: 'sentinel', tls: false, password: undefined });
+  });
+
+  test('REDIS_TLS=false is harmless next to any topology', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', REDIS_TLS: 'false' }).redis).toEqual({ kind: 'server', url: 'redis://cache:6379' });
+  });
+
+  test.each([
+    [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_URL, REDIS_CLUSTER_NODES'],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_URL, REDIS_SENTINELS'],
+    [{ REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm' }, 'REDIS_CLUSTER_NODES, REDIS_SENTINELS'],
+  ])('naming two topologies stops the start with one line naming both: %j', (env, named) => {
+    const error = refusal(env);
+    expect(error.variable).toBe(named);
+    expect(error.message).toMatch(new RegExp(`^${named}: .*one Redis topology`));
+    expect(error.message).not.toContain('\n');
+  });
+
+  test.each([
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis-1' }], // no port
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis-1:0' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis-1:70000' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://redis-1:7000' }], // a URL is not host:port
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'a:7000,a:7000' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: ' , ' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: '::1:7000' }], // IPv6 needs brackets
+    ['REDIS_SENTINELS', { REDIS_SENTINELS: 's1:26379;s2:26379', REDIS_SENTINEL_MASTER: 'm' }],
+    ['REDIS_SENTINEL_MASTER', { REDIS_SENTINELS: 's1:26379' }], // missing
+    ['REDIS_SENTINEL_MASTER', { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'my master' }],
+    ['REDIS_SENTINEL_MASTER', { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINEL_MASTER: 'm' }], // without sentinels
+    ['REDIS_SENTINEL_PASSWORD', { REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINEL_PASSWORD: 'x' }],
+    ['REDIS_PASSWORD', { REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'x' }], // the URL carries it
+    ['REDIS_PASSWORD', { REDIS_PASSWORD: 'x' }], // no topology
+    ['REDIS_TLS', { REDIS_URL: 'redis://a:6379', REDIS_TLS: 'true' }], // rediss:// says it
+    ['REDIS_TLS', { REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'maybe' }],
+  ])('%s is refused in %j, naming it in one line', (variable, env) => {
+    const error = refusal(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(new RegExp(`^${variable}: \\S`));
+    expect(error.message).not.toContain('\n');
+  });
+
+  test('a refused password is never repeated', () => {
+    expect(refusal({ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'hunter2-secret' }).message).not.toContain('hunter2');
+  });
+});
+
 describe('loadConfig in production', () => {
   test('a full production environment passes and is read as given', () => {
     const config = loadConfig(productionEnv);
@@ -125,7 +214,7 @@ describe('loadConfig in production', () => {
       port: 8443,
       issuer: 'https://id.zonnig.example', // trailing slash dropped: it is every token's iss
       databaseUrl: fullEnv.DATABASE_URL,
-      redisUrl: fullEnv.REDIS_URL,
+      redis: { kind: 'server', url: fullEnv.REDIS_URL },
       dataDir: '/var/lib/sleutel',
       encryptionKeys: [
         { id: 'k2', key: Buffer.alloc(32, 2) },
