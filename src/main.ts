@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     }
     log.warn({ data_dir: config.dataDir }, 'embedded mode: PGlite under DATA_DIR; set DATABASE_URL and REDIS_URL for production');
   }
-  if (!config.redisUrl) log.warn('REDIS_URL not set: sessions are kept in this process only and end when it stops');
+  if (!config.redis) log.warn('no Redis set (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): sessions are kept in this process only and end when it stops');
 
   const sleutel = await createSleutel(config, log);
   sleutel.metrics.collectProcessMetrics();

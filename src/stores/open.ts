@@ -29,7 +29,7 @@ export async function openStores(config: Config, log?: Logger, overrides: { db?:
   const box = new SecretBox(secrets.encryptionKeys);
   const db = overrides.db ?? openDatabase({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   await migrate(db);
-  const kv = overrides.kv ?? openKeyValueStore({ url: config.redisUrl });
+  const kv = overrides.kv ?? openKeyValueStore({ redis: config.redis, log });
   return {
     db,
     kv,

@@ -1,3 +1,5 @@
+import { redisProblem } from './kv/redis-errors.js';
+
 /**
  * Recognises "the database or Redis cannot be reached" among errors, so the caller answers 503
  * (and never treats a missing answer as "no second factor needed": fail closed).
@@ -12,5 +14,7 @@ export function isStoreUnavailable(error: unknown): boolean {
   // Postgres: admin shutdown, cannot connect now, too many connections
   if (code && ['57P01', '57P03', '53300', '08006', '08001', '08003', '08004'].includes(code)) return true;
   if (name === 'MaxRetriesPerRequestError' || name === 'KnexTimeoutError') return true;
+  // Redis is up but cannot serve: READONLY after a failover, LOADING, OOM, CLUSTERDOWN, MOVED to REDIS_URL, …
+  if (redisProblem(error)) return true;
   return /Connection is closed|Stream isn't writeable|enableOfflineQueue|Timeout acquiring a connection|Connection terminated|ECONNREFUSED/i.test(String(message));
 }

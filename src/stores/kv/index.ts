@@ -1,3 +1,5 @@
+import type { RedisTopology } from '../../config/environment.js';
+import type { Logger } from '../../log.js';
 import type { KeyValueStore } from './key-value-store.js';
 import { MemoryStore } from './memory-store.js';
 import { RedisStore } from './redis-store.js';
@@ -5,6 +7,7 @@ import { RedisStore } from './redis-store.js';
 export type { KeyValueStore };
 export { MemoryStore, RedisStore };
 
-export function openKeyValueStore(options: { url?: string; keyPrefix?: string }): KeyValueStore {
-  return options.url ? new RedisStore(options.url, { keyPrefix: options.keyPrefix }) : new MemoryStore();
+/** Redis on the configured topology; none configured: the in-process store. */
+export function openKeyValueStore(options: { redis?: RedisTopology; keyPrefix?: string; log?: Logger }): KeyValueStore {
+  return options.redis ? new RedisStore(options.redis, { keyPrefix: options.keyPrefix, log: options.log }) : new MemoryStore();
 }
