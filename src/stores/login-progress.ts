@@ -17,7 +17,8 @@ export interface LoginProgress {
 }
 
 const TTL_SECONDS = 3600;
-const key = (uid: string) => `login:${uid}`;
+// {uid} is a Redis Cluster hash tag: the progress and its attempt counter live in one slot.
+const key = (uid: string) => `login:{${uid}}`;
 
 export class LoginProgressStore {
   constructor(private readonly kv: KeyValueStore) {}
