@@ -13,6 +13,7 @@ import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
 import { passwordRoutes } from './http/routes/password.js';
 import { manageRouter } from './http/manage/routes.js';
+import { adminConsoleRouters } from './http/admin/routes.js';
 import { operationsRoutes } from './http/routes/operations.js';
 import { Views } from './http/views.js';
 import { Metrics } from './http/metrics.js';
@@ -123,6 +124,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
       passwordRoutes({ flows, interactions, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),
+      ...adminConsoleRouters({ flows, provider, issuer: config.issuer, views, csrf, production: config.production }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),
     ],
     aroundProvider: [keepMaxAgeZero(), forgetBrowser],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.js';
+import { ADMIN_CLIENT_PREFIX } from '../oidc/admin-client.js';
 import { CliFailure } from './output.js';
 
 export const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'use lowercase letters, digits and dashes (at most 63)');
@@ -8,7 +9,8 @@ export const role = z.enum(['key_user', 'coop_admin'], { message: 'must be key_u
 export const clientId = z
   .string()
   .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use letters, digits and . _ ~ - (at most 128)')
-  .refine((id) => id !== ACCOUNT_CLIENT_ID, `"${ACCOUNT_CLIENT_ID}" is Sleutel's own account-page client`);
+  .refine((id) => id !== ACCOUNT_CLIENT_ID, `"${ACCOUNT_CLIENT_ID}" is Sleutel's own account-page client`)
+  .refine((id) => !id.startsWith(ADMIN_CLIENT_PREFIX), `"${ADMIN_CLIENT_PREFIX}…" is reserved for Sleutel's admin console clients`);
 export const email = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'is not an e-mail address');
 export const secret = z.string().min(32, 'must be at least 32 characters').max(512);
 

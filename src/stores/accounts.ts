@@ -215,4 +215,25 @@ export class AccountStore {
     const [{ count }] = (await this.db('accounts').count({ count: '*' })) as [{ count: string | number }];
     return Number(count);
   }
+
+  /**
+   * One page of a pool's accounts (by e-mail), optionally those whose e-mail or name contains
+   * `query` (case-insensitive, taken literally), and how many match in all: the admin console's lists.
+   */
+  async search(tenantId: string, filter: { pool: Pool; query?: string; offset: number; limit: number }): Promise<{ accounts: Account[]; total: number }> {
+    const matching = () => {
+      const q = this.db<Row>('accounts').where({ tenant_id: tenantId, pool: filter.pool });
+      const text = filter.query?.trim();
+      if (text) {
+        const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        q.where((w) => w.whereRaw('email ilike ?', [pattern]).orWhereRaw('name ilike ?', [pattern]));
+      }
+      return q;
+    };
+    const [rows, [{ count }]] = await Promise.all([
+      matching().orderBy('email').offset(filter.offset).limit(filter.limit),
+      matching().count({ count: '*' }) as unknown as Promise<[{ count: string | number }]>,
+    ]);
+    return { accounts: (rows as Row[]).map(toAccount), total: Number(count) };
+  }
 }

@@ -1,0 +1,132 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { AccountView } from '../../admin/account-view.js';
+import { createAccount, getAccount, unblockAccount, updateAccount } from '../../admin/accounts.js';
+import { searchAccounts } from '../../admin/search-accounts.js';
+import { resetTwoFactor, setTwoFactorRequirement } from '../../admin/two-factor.js';
+import { NotFound } from '../../errors.js';
+import type { Role } from '../../stores/accounts.js';
+import { fields } from '../forms.js';
+import { accountIdOf, checkPage, emptyForm, PAGE_SIZE, pageNumber, searchText, strictQuery, type ConsoleKit, type Operator } from './console.js';
+
+const yesNo = z.enum(['yes', 'no'], { error: 'form.invalid_field' });
+const checkbox = z.literal('on', { error: 'form.invalid_field' }).optional();
+const requiredForm = z.object({ required: yesNo });
+const disabledForm = z.object({ disabled: yesNo });
+const rolesForm = z.object({ key_user: checkbox, coop_admin: checkbox });
+const name = z.string({ error: 'form.invalid_field' }).trim().max(200, 'form.invalid_field');
+const detailsForm = z.object({ name, email: fields.email });
+const inviteForm = z.object({ email: fields.email, name: name.optional(), key_user: checkbox, coop_admin: checkbox });
+
+const rolesOf = (data: { key_user?: string; coop_admin?: string }): Role[] =>
+  [data.key_user && 'key_user', data.coop_admin && 'coop_admin'].filter(Boolean) as Role[];
+
+/**
+ * "Instellingen > Gebruikers": the staff list (searchable, paged) and per user: "Verplicht voor deze
+ * gebruiker", reset (after a confirmation), unblock, disable/enable, roles, name and e-mail; and
+ * inviting a new user. Every action is one admin use case; the routes only read forms and redirect.
+ */
+export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof getAccount>[0] }): Router {
+  const router = new Router({ prefix: '/admin/:slug/users' });
+  const { flows } = deps;
+
+  /** A staff account of the operator's tenant (a portal account is not on this screen: 404). */
+  const staffAccount = async (me: Operator, id: string, ip: string): Promise<AccountView> => {
+    const view = await getAccount(flows, me.actor, me.slug, id, ip);
+    if (view.pool !== 'staff') throw new NotFound('error.not_found', 'not a staff account');
+    return view;
+  };
+
+  router.get('/', async (ctx) => {
+    const me = await kit.viewer(ctx);
+    if (!me) return;
+    const query = strictQuery(ctx, ['q', 'page', 'notice']);
+    const q = searchText(query.q);
+    const page = pageNumber(query.page);
+    const found = await searchAccounts(flows, me.actor, me.slug, { pool: 'staff', query: q, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }, ctx.ip);
+    const pages = checkPage(page, found.total, PAGE_SIZE);
+    kit.show(ctx, me, 'admin-users', 'users', { title: 'admin.users_title', accounts: found.accounts, total: found.total, q, page, pages });
+  });
+
+  router.get('/new', async (ctx) => {
+    const me = await kit.viewer(ctx);
+    if (!me) return;
+    kit.show(ctx, me, 'admin-invite', 'users', { title: 'admin.invite_title' });
+  });
+
+  router.post('/', async (ctx) => {
+    const { me, data } = await kit.action(ctx, inviteForm);
+    const roles = rolesOf(data);
+    const created = await createAccount(flows, me.actor, me.slug, { pool: 'staff', email: data.email, name: data.name, roles, invite: true }, ctx.ip);
+    kit.back(ctx, me, `/users/${created.id}`, 'invited');
+  });
+
+  router.get('/:id', async (ctx) => {
+    const me = await kit.viewer(ctx);
+    if (!me) return;
+    strictQuery(ctx, ['notice']);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    kit.show(ctx, me, 'admin-user', 'users', { title: 'admin.user_title', account, self: account.id === me.account.id });
+  });
+
+  router.post('/:id/required', async (ctx) => {
+    const { me, data } = await kit.action(ctx, requiredForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    await setTwoFactorRequirement(flows, me.actor, me.slug, account.id, data.required === 'yes', ctx.ip);
+    kit.back(ctx, me, `/users/${account.id}`, data.required === 'yes' ? 'required_on' : 'required_off');
+  });
+
+  router.get('/:id/reset', async (ctx) => {
+    const me = await kit.viewer(ctx);
+    if (!me) return;
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    kit.show(ctx, me, 'admin-confirm', 'users', {
+      title: 'admin.reset_title',
+      subject: account.email,
+      lines: [account.two_factor.required ? 'admin.reset_staff_required' : 'admin.reset_staff_optional', 'admin.reset_sessions'],
+      action: `/admin/${me.slug}/users/${account.id}/reset`,
+      confirm: 'admin.reset_confirm',
+      cancel: `/admin/${me.slug}/users/${account.id}`,
+    });
+  });
+
+  router.post('/:id/reset', async (ctx) => {
+    const { me } = await kit.action(ctx, emptyForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    await resetTwoFactor(flows, me.actor, me.slug, account.id, ctx.ip);
+    kit.back(ctx, me, `/users/${account.id}`, 'reset');
+  });
+
+  router.post('/:id/unblock', async (ctx) => {
+    const { me } = await kit.action(ctx, emptyForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    await unblockAccount(flows, me.actor, me.slug, account.id, ctx.ip);
+    kit.back(ctx, me, `/users/${account.id}`, 'unblocked');
+  });
+
+  router.post('/:id/disabled', async (ctx) => {
+    const { me, data } = await kit.action(ctx, disabledForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    await updateAccount(flows, me.actor, me.slug, account.id, { disabled: data.disabled === 'yes' }, ctx.ip);
+    kit.back(ctx, me, `/users/${account.id}`, data.disabled === 'yes' ? 'disabled' : 'enabled');
+  });
+
+  router.post('/:id/roles', async (ctx) => {
+    const { me, data } = await kit.action(ctx, rolesForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    await updateAccount(flows, me.actor, me.slug, account.id, { roles: rolesOf(data) }, ctx.ip);
+    kit.back(ctx, me, `/users/${account.id}`, 'roles');
+  });
+
+  router.post('/:id/details', async (ctx) => {
+    const { me, data } = await kit.action(ctx, detailsForm);
+    const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
+    const patch: { name?: string; email?: string } = {};
+    if (data.name !== account.name) patch.name = data.name;
+    if (data.email.toLowerCase() !== account.email.toLowerCase()) patch.email = data.email;
+    const updated = (await updateAccount(flows, me.actor, me.slug, account.id, patch, ctx.ip)) as AccountView & { pending_email?: string };
+    kit.back(ctx, me, `/users/${account.id}`, updated.pending_email ? 'pending_email' : 'updated');
+  });
+
+  return router;
+}
