@@ -5,7 +5,8 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     t.string('slug', 63).notNullable().unique();
     t.string('name', 200).notNullable();
-    // Policy as data (DESIGN §1): require_two_factor_for_all_staff, remember_two_factor_hours per pool, …
+    // Policy as data (docs/rules.md § Terms): require_two_factor_for_all_staff,
+    // remember_two_factor_hours per pool, …
     t.jsonb('policy').notNullable().defaultTo('{}');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
 /**
- * Configuration comes from the environment only (DESIGN §5) and is validated once, at start.
- * Every default is documented here and in the README's table.
+ * Configuration comes from the environment only (docs/architecture.md § Contracts) and is
+ * validated once, at start. Every default is documented here and in the README's table.
  */
 export interface Config {
   production: boolean;

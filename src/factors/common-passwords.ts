@@ -1,7 +1,8 @@
 /**
- * The bundled list of common passwords (DESIGN §6): zxcvbn's list of the ~49 000 most common
- * passwords, plus Dutch ones that list misses. Compared case-insensitively. Loaded and built on
- * first use, not at start: only a password change needs it, and the list is a few MB of heap.
+ * The bundled list of common passwords (docs/rules.md § Security bar): zxcvbn's list of the
+ * ~49 000 most common passwords, plus Dutch ones that list misses. Compared case-insensitively.
+ * Loaded and built on first use, not at start: only a password change needs it, and the list is a
+ * few MB of heap.
  */
 const DUTCH = [
   'wachtwoord', 'wachtwoord1', 'wachtwoord123', 'welkom', 'welkom01', 'welkom123', 'welkom2024', 'welkom2025', 'welkom2026',

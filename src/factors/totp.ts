@@ -1,7 +1,7 @@
 import { createGuardrails, generate, generateSecret, generateURI, verify } from 'otplib';
 
 /**
- * The TOTP factor (DESIGN §2 rule 1): RFC 6238, SHA1, 6 digits, 30 s, one step of tolerance each
+ * The TOTP factor (docs/rules.md, rule 1): RFC 6238, SHA1, 6 digits, 30 s, one step of tolerance each
  * way. Secrets are 160 bits, base32 as authenticator apps expect. This module is the one place
  * that builds the otpauth URI and its QR code.
  */

@@ -4,7 +4,7 @@ import type { FlowDependencies } from './dependencies.js';
 import { notify } from './notify.js';
 
 /**
- * Takes 2FA off an account — disable (rule 9), recovery (rule 8), admin reset (rule 10): secret
+ * Takes 2FA off an account — disable, recovery, admin reset (docs/rules.md, rules 9, 8, 10): secret
  * and recovery code removed, every remembered browser forgotten, sessions ended (but `keepSessionUid`,
  * the one the person is using), an audit event and a mail to the holder.
  */

@@ -14,7 +14,7 @@ export const keys = {
   consumed: (model: string, id: string) => `oidc:${model}:{${id}}:consumed`,
   grant: (grantId: string) => `oidc:grant:${grantId}`,
   sessionUid: (uid: string) => `oidc:Session:uid:${uid}`,
-  /** session ids of an account, to end all its sessions (DESIGN §2 rules 4 and 10) */
+  /** session ids of an account, to end all its sessions (docs/rules.md, rules 4 and 10) */
   accountSessions: (accountId: string) => `oidc:account:${accountId}:sessions`,
   /** grant ids of an account, offline ones included (they outlive the session) */
   accountGrants: (accountId: string) => `oidc:account:${accountId}:grants`,

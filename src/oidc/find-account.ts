@@ -9,8 +9,8 @@ export interface AccountDirectory {
 }
 
 /**
- * Claims of DESIGN §3. A disabled account, or one outside the client's tenant/pool, is not found,
- * so its tokens stop yielding userinfo and refreshes fail.
+ * Claims (docs/architecture.md § Contracts, OpenID Connect). A disabled account, or one outside
+ * the client's tenant/pool, is not found, so its tokens stop yielding userinfo and refreshes fail.
  */
 export function createFindAccount(directory: AccountDirectory): FindAccount {
   return async (ctx, sub) => {

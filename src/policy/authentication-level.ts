@@ -1,6 +1,6 @@
 /**
- * What an authentication proved, as `acr` and `amr` (DESIGN §3). Pure: the login flow reports the
- * factors that were satisfied; this decides the claims.
+ * What an authentication proved, as `acr` and `amr` (docs/rules.md § What a login proves). Pure:
+ * the login flow reports the factors that were satisfied; this decides the claims.
  */
 export const ACR_PASSWORD = 'urn:sleutel:acr:pwd';
 export const ACR_TWO_FACTOR = 'urn:sleutel:acr:2fa';

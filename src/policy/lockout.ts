@@ -1,8 +1,8 @@
 /**
- * Progressive lockout after failures, as Econobis does today (DESIGN §6): the 5th failure locks
- * for 15 minutes, the 10th (and every 5th after it) for an hour; never permanently (an admin can
- * unblock earlier). Failures are counted in a window that starts at the first one and is cleared
- * by a successful sign-in.
+ * Progressive lockout after failures, as Econobis does today (docs/rules.md § Security bar): the
+ * 5th failure locks for 15 minutes, the 10th (and every 5th after it) for an hour; never
+ * permanently (an admin can unblock earlier). Failures are counted in a window that starts at the
+ * first one and is cleared by a successful sign-in.
  */
 export const FAILURE_WINDOW_SECONDS = 24 * 3600;
 

@@ -1,7 +1,7 @@
 /**
- * Password rules after NIST 800-63B (DESIGN §6): a minimum length (8, or more per tenant and pool),
- * at least 64 characters allowed (256 here), no composition rules, common passwords refused.
- * Over-long passwords are refused before anything is hashed.
+ * Password rules after NIST 800-63B (docs/rules.md § Security bar): a minimum length (8, or more
+ * per tenant and pool), at least 64 characters allowed (256 here), no composition rules, common
+ * passwords refused. Over-long passwords are refused before anything is hashed.
  */
 export const MIN_PASSWORD_LENGTH = 8;
 

@@ -1,7 +1,7 @@
 import type { Pool, TenantPolicy } from './tenant-policy.js';
 
 /**
- * The rules that decide about the second factor (DESIGN §2), as plain functions: login, the
+ * The rules that decide about the second factor (docs/rules.md), as plain functions: login, the
  * account page and the management API all ask here.
  */
 export type RequiredBy = 'tenant' | 'account' | 'none';
@@ -31,7 +31,7 @@ export type LoginDecision =
   | { next: 'challenge'; reason: 'two_factor_enabled' | 'fresh_code_requested' }
   | { next: 'enroll'; reason: 'two_factor_required' | 'two_factor_requested' };
 
-/** Rule 7 and §3: after the password, what comes next. */
+/** Rule 7 and § What a login proves: after the password, what comes next. */
 export function decideAfterPassword(s: LoginSituation): LoginDecision {
   if (!s.enrolled) {
     if (s.required) return { next: 'enroll', reason: 'two_factor_required' };

@@ -34,7 +34,7 @@ export function withDefaults(stored: Partial<TenantPolicy> | null | undefined): 
   };
 }
 
-/** DESIGN §1: `Econobis {tenant name}` for staff, `Login {tenant name}` for portal users. */
+/** docs/rules.md § Terms: `Econobis {tenant name}` for staff, `Login {tenant name}` for portal users. */
 export function totpIssuerLabel(policy: TenantPolicy, pool: Pool, tenantName: string): string {
   return policy.totp_issuer[pool] ?? (pool === 'staff' ? `Econobis ${tenantName}` : `Login ${tenantName}`);
 }

@@ -1,6 +1,6 @@
 import type { KeyValueStore } from './kv/key-value-store.js';
 
-/** Rule 6: the password unlock of the account page lasts 10 minutes. */
+/** docs/rules.md, rule 6: the password unlock of the account page lasts 10 minutes. */
 export const UNLOCK_SECONDS = 10 * 60;
 const ENROLLMENT_SECONDS = 15 * 60;
 

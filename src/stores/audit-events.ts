@@ -10,7 +10,7 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-/** Every security event is written here (DESIGN §6): actor, account, IP and time. */
+/** Every security event is written here (docs/rules.md § Security bar): actor, account, IP and time. */
 export class AuditLog {
   private readonly listeners: ((type: string, details: Record<string, unknown>) => void)[] = [];
 

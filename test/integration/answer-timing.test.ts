@@ -3,8 +3,8 @@ import { Browser } from '../helpers/browser.js';
 import { useScenario } from '../helpers/scenario.js';
 
 /**
- * DESIGN §6 and issue 5: a known and an unknown address get the same answer "in about the same
- * time", at the login and at "Wachtwoord vergeten". Not a speed target: the two medians are
+ * docs/rules.md § Security bar and issue 5: a known and an unknown address get the same answer
+ * "in about the same time", at the login and at "Wachtwoord vergeten". Not a speed target: the two medians are
  * compared with each other, with a tolerance wide enough for a busy two-core machine, so the test
  * catches only a systematic difference (such as an argon2 verify on one path and not the other).
  */

@@ -15,8 +15,9 @@ const freePort = () =>
   });
 
 /**
- * DESIGN §5: graceful shutdown on SIGTERM. Under steady load, like a load balancer that stops
- * sending once /readyz says 503: no request fails, and the process exits 0.
+ * docs/architecture.md § Contracts (operations): graceful shutdown on SIGTERM. Under steady load,
+ * like a load balancer that stops sending once /readyz says 503: no request fails, and the process
+ * exits 0.
  */
 describe('SIGTERM under steady load', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sleutel-shutdown-'));

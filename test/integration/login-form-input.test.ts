@@ -5,8 +5,9 @@ import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 
 /**
- * DESIGN §6: bad input gets a 4xx page with a clear message, never a 500. Each case posts to a
- * live login interaction; afterwards the same interaction still accepts the right password.
+ * docs/rules.md § Security bar: bad input gets a 4xx page with a clear message, never a 500. Each
+ * case posts to a live login interaction; afterwards the same interaction still accepts the right
+ * password.
  */
 describe.each(storeModes)('bad input on the login form (%s)', (mode) => {
   const s = useScenario(mode);

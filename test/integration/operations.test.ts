@@ -10,7 +10,10 @@ import { openTestStores, storeModes, type TestStores } from '../helpers/stores.j
 import { totp } from '../helpers/totp.js';
 import { enableOnAccountPage, passwordStep } from '../helpers/two-factor.js';
 
-/** DESIGN §5 Operations and the header, cookie and log items of §6. */
+/**
+ * docs/architecture.md § Contracts (operations), and the header, cookie and log items of
+ * docs/rules.md § Security bar.
+ */
 describe.each(storeModes)('operations (%s)', (mode) => {
   const lines: string[] = [];
   const sink = new Writable({

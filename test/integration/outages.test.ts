@@ -12,8 +12,9 @@ import { totp } from '../helpers/totp.js';
 import { enableOnAccountPage, passwordStep } from '../helpers/two-factor.js';
 
 /**
- * DESIGN §6 and issue 6: with Redis or Postgres gone, pages answer a clear 503 page and the API a
- * JSON 503, no second factor is skipped, and once the store is back logins work without a restart.
+ * docs/rules.md § Security bar and issue 6: with Redis or Postgres gone, pages answer a clear 503
+ * page and the API a JSON 503, no second factor is skipped, and once the store is back logins work
+ * without a restart.
  */
 const unavailable = 'Inloggen is tijdelijk niet mogelijk. Probeer het over een paar minuten opnieuw.';
 

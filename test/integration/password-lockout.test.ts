@@ -6,7 +6,10 @@ import { startServer } from '../helpers/server.js';
 import { storeModes } from '../helpers/stores.js';
 import { hash } from '@node-rs/argon2';
 
-/** DESIGN §6: progressive lockout per account and per IP, shared by instances; rehash of weaker hashes. */
+/**
+ * docs/rules.md § Security bar: progressive lockout per account and per IP, shared by instances;
+ * rehash of weaker hashes.
+ */
 describe.each(storeModes)('password lockout (%s)', (mode) => {
   const s = useScenario(mode);
   const generic = 'Het e-mailadres of het wachtwoord is onjuist.';

@@ -8,7 +8,10 @@ import { storeModes } from '../helpers/stores.js';
 import { totp } from '../helpers/totp.js';
 import { enableOnAccountPage, passwordStep } from '../helpers/two-factor.js';
 
-/** DESIGN §2 rule 12 and §6 passwords: forgotten password, invitation, change, rules — with a real SMTP server. */
+/**
+ * docs/rules.md, rule 12 and § Security bar (passwords): forgotten password, invitation, change,
+ * rules — with a real SMTP server.
+ */
 describe.each(storeModes)('passwords (%s)', (mode) => {
   let mailbox: Mailbox;
   beforeAll(async () => {

@@ -473,7 +473,7 @@ describe.each(storeModes)('the second step of a login: code, recovery code, enro
     expect(hasSkip(enroll)).toBe(true);
     expect(formWithAction(enroll, '/enroll/skip')!.text).toContain(t('enroll.skip'));
 
-    // 2FA is already reset by the recovery code (rule 8)
+    // 2FA is already reset by the recovery code (docs/rules.md, rule 8)
     expect(await s.server.sleutel.stores.secondFactors.isEnabled(member.id)).toBe(false);
     const callback = await post(browser, enroll, '/enroll/skip', {}, { stopAt: s.portalRp.isCallback });
     expect(await claimsOf(s.portalRp, callback, request)).toMatchObject({ acr: ACR_2FA, amr: ['pwd', 'rec'] });

@@ -9,8 +9,8 @@ import {
 } from '../../src/factors/recovery-code.js';
 
 /**
- * The recovery code (DESIGN §2 rule 8, §6): ≥ 100 bits, shown once, stored only as a hash, single
- * use (the store's job), compared in constant time; typed back in any case, with or without dashes.
+ * The recovery code (docs/rules.md, rule 8 and § Security bar): ≥ 100 bits, shown once, stored
+ * only as a hash, single use (the store's job), compared in constant time; typed back in any case, with or without dashes.
  */
 const FORMAT = /^[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

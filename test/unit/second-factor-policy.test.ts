@@ -4,7 +4,8 @@ import { decideAfterPassword, twoFactorRequirement, type LoginDecision, type Log
 import { withDefaults, type Pool } from '../../src/policy/tenant-policy.js';
 
 /**
- * The pure rules about the second factor (DESIGN §2 rules 2, 3, 5, 7, 11; §3 acr step-up; §6 lockout).
+ * The pure rules about the second factor (docs/rules.md: rules 2, 3, 5, 7, 11; § What a login
+ * proves, the acr step-up; § Security bar, lockout).
  */
 
 describe('twoFactorRequirement: tenant.require_two_factor_for_all_staff OR account.two_factor_required, staff only', () => {
@@ -74,7 +75,7 @@ describe('decideAfterPassword: the full table', () => {
     [T, F, F, T, F, 'challenge', 'two_factor_enabled'], // *
     [T, F, F, T, T, 'challenge', 'fresh_code_requested'],
     [T, F, T, F, F, 'done', 'browser_remembered'], // rule 11
-    [T, F, T, F, T, 'challenge', 'fresh_code_requested'], // §3: a remembrance is not a fresh code
+    [T, F, T, F, T, 'challenge', 'fresh_code_requested'], // § What a login proves: a remembrance is not a fresh code
     [T, F, T, T, F, 'done', 'browser_remembered'], // *
     [T, F, T, T, T, 'challenge', 'fresh_code_requested'],
     // enrolled, required: the same (a remembered browser also counts for required accounts)

@@ -6,8 +6,8 @@ import { PERIOD_SECONDS, currentTotp, isWellFormedCode, matchTotp, newTotpSecret
 import { base32Decode, hotp, totp } from '../helpers/totp.js';
 
 /**
- * The TOTP factor (DESIGN §2 rule 1, §6): RFC 6238 SHA1, 6 digits, 30 s, ±1 step, replay refused.
- * Expected codes come from the RFC's own table or from test/helpers/totp.ts (written from the RFC,
+ * The TOTP factor (docs/rules.md, rule 1 and § Security bar): RFC 6238 SHA1, 6 digits, 30 s,
+ * ±1 step, replay refused. Expected codes come from the RFC's own table or from test/helpers/totp.ts (written from the RFC,
  * not with otplib), never from the module under test.
  */
 

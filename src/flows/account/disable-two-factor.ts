@@ -5,9 +5,9 @@ import type { FlowDependencies } from '../dependencies.js';
 import { removeSecondFactor } from '../remove-second-factor.js';
 
 /**
- * Rule 9: disable from the account page — refused while 2FA is required for the account (the
- * reason is returned for the screen); otherwise secret, recovery code and remembered browsers go,
- * and every other session of the account ends.
+ * docs/rules.md, rule 9: disable from the account page — refused while 2FA is required for the
+ * account (the reason is returned for the screen); otherwise secret, recovery code and remembered
+ * browsers go, and every other session of the account ends.
  */
 export async function disableTwoFactor(
   deps: FlowDependencies,

@@ -6,8 +6,9 @@ import type { FlowDependencies } from '../dependencies.js';
 export type UnlockOutcome = { result: 'unlocked' } | { result: 'wrong_password' } | { result: 'locked'; seconds: number };
 
 /**
- * Rule 6 and 9: "Ontgrendel" — the password again before 2FA settings change, valid 10 minutes for
- * this session. Wrong passwords count toward the account's lockout like any other.
+ * docs/rules.md, rules 6 and 9: "Ontgrendel" — the password again before 2FA settings change,
+ * valid 10 minutes for this session. Wrong passwords count toward the account's lockout like any
+ * other.
  */
 export async function unlockAccountPage(
   deps: Pick<FlowDependencies, 'lockout' | 'audit'> & { pageState: AccountPageState },

@@ -5,8 +5,8 @@ import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 
 /**
- * Enrollment step 1 (rule 6), shared by the login and the account page: a new secret, kept only
- * sealed in the enrollment's own state until a code confirms it.
+ * Enrollment step 1 (docs/rules.md, rule 6), shared by the login and the account page: a new
+ * secret, kept only sealed in the enrollment's own state until a code confirms it.
  */
 const context = (accountId: string) => `pending-totp:${accountId}`;
 

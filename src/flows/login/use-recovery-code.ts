@@ -5,9 +5,9 @@ import { removeSecondFactor } from '../remove-second-factor.js';
 import { checkSecondFactor, type CodeOutcome } from './verify-code.js';
 
 /**
- * Rule 8: the recovery code signs the person in once and resets 2FA (secret and code removed,
- * remembered browsers forgotten); the login then continues into enrollment. Wrong recovery codes
- * count like wrong codes.
+ * docs/rules.md, rule 8: the recovery code signs the person in once and resets 2FA (secret and
+ * code removed, remembered browsers forgotten); the login then continues into enrollment. Wrong
+ * recovery codes count like wrong codes.
  */
 export async function useRecoveryCode(
   deps: FlowDependencies,

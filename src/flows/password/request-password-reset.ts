@@ -7,9 +7,9 @@ import { notify } from '../notify.js';
 export const RESET_LIMITS = { perAddress: 3, perIp: 20, windowSeconds: 3600 };
 
 /**
- * "Wachtwoord vergeten" (rule 12). The caller always shows the same answer; the work that differs
- * between a known and an unknown address (a token, a mail) happens after the answer, in the
- * background, so neither the answer nor its timing tells whether the address exists.
+ * "Wachtwoord vergeten" (docs/rules.md, rule 12). The caller always shows the same answer; the
+ * work that differs between a known and an unknown address (a token, a mail) happens after the
+ * answer, in the background, so neither the answer nor its timing tells whether the address exists.
  * Returns the background work, for tests and graceful shutdown to await.
  */
 export async function requestPasswordReset(

@@ -19,7 +19,8 @@ export async function newPasswordProblem(account: Pick<Account, 'email' | 'pool'
 /**
  * The last step of every password change (reset link, invitation, account page): the new hash,
  * sessions and remembered browsers ended (but `keepSessionUid`), the lockout lifted, an audit event
- * and a mail. Two-factor authentication stays as it was (rule 12): the next login still asks the code.
+ * and a mail. Two-factor authentication stays as it was (docs/rules.md, rule 12): the next login
+ * still asks the code.
  */
 export async function setNewPassword(
   deps: FlowDependencies,

@@ -37,7 +37,7 @@ const passwordForm = z.object({ current_password: fields.current_password, passw
 const STATE_COOKIE = 'sleutel.account-login';
 
 /**
- * The account page (DESIGN §2 rules 6 and 9): 2FA status; "Ontgrendel" with the password; enable
+ * The account page (docs/rules.md, rules 6 and 9): 2FA status; "Ontgrendel" with the password; enable
  * (QR code, key, a code to confirm, the recovery code once); disable after a confirmation.
  * Someone without a Sleutel session signs in through the normal login, as the built-in account
  * client, for the cooperative and pool of the relying party they came from (`?client_id=`).

@@ -14,8 +14,8 @@ const forgotForm = z.object({ email: fields.email });
 const resetForm = z.object({ token: z.string().max(100), password: fields.password });
 
 /**
- * Rule 12: "Wachtwoord vergeten" from the login screen (it knows the cooperative and pool), and the
- * page behind the mailed link, which also serves invitations.
+ * docs/rules.md, rule 12: "Wachtwoord vergeten" from the login screen (it knows the cooperative
+ * and pool), and the page behind the mailed link, which also serves invitations.
  */
 export function passwordRoutes(deps: { flows: FlowDependencies; interactions: Interactions; views: Views; csrf: Csrf; background?: (work: Promise<void>) => void }): Router {
   const router = new Router();

@@ -41,7 +41,7 @@ export const rowSchemas = {
     roles: z.array(z.string()).nullish().transform((v) => v ?? []),
     require_two_factor_authentication: flag.nullish().transform((v) => v ?? false),
   }),
-  // portal users have no requirement flag (DESIGN §2 rule 5: they decide for themselves)
+  // portal users have no requirement flag (docs/rules.md, rule 5: they decide for themselves)
   portal: z.object(commonRow),
 };
 

@@ -43,8 +43,8 @@ const COMMON: RedisOptions = {
 };
 
 /**
- * Redis through ioredis, on one of the three topologies of DESIGN §5: one server (a redis:// URL),
- * a Redis Cluster (seed nodes; ioredis follows MOVED/ASK and refreshes the slot map), or a
+ * Redis through ioredis, on one of the three topologies (docs/architecture.md § Contracts): one
+ * server (a redis:// URL), a Redis Cluster (seed nodes; ioredis follows MOVED/ASK and refreshes the slot map), or a
  * Sentinel set (ioredis asks the sentinels for the master, and leaves a master that was demoted).
  * Commands fail fast while Redis is down instead of queueing forever, so callers answer 503.
  *
