@@ -23,6 +23,8 @@ import { Interactions } from './oidc/interactions.js';
 import { afterExplicitLogout, keepMaxAgeZero } from './oidc/logout-hook.js';
 import { createProvider } from './oidc/provider.js';
 import { AccountSessions } from './oidc/sessions.js';
+import { BackchannelLogouts } from './oidc/backchannel.js';
+import { observeProvider } from './oidc/provider-events.js';
 import { ACR_TWO_FACTOR } from './policy/authentication-level.js';
 import { mayReceiveManageScope } from './policy/permissions.js';
 import { AccountPageState } from './stores/account-page-state.js';
@@ -75,11 +77,12 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
         return Boolean(account && account.tenantId === binding.tenant_id && account.pool === binding.pool && !account.disabled);
       },
     },
-    ...providerPages(views),
+    ...providerPages(views, stores.tenants),
   });
-  provider.on('server_error', (ctx, error) => (ctx.state.log ?? log).error({ err: error }, 'oidc-provider server error'));
+  const backchannel = new BackchannelLogouts(log, (result) => metrics.countBackchannelLogout(result));
+  observeProvider(provider, log, backchannel);
 
-  const sessions = new AccountSessions(provider, stores.kv, log);
+  const sessions = new AccountSessions(provider, stores.kv, log, backchannel);
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox'), views, log });
   const flows: FlowDependencies = {
     ...stores,

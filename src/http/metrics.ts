@@ -27,6 +27,14 @@ export class Metrics {
   });
   private readonly lockouts = new client.Counter({ name: 'sleutel_lockouts_total', help: 'Accounts locked after failures', registers: [this.registry] });
   private readonly enrollments = new client.Counter({ name: 'sleutel_two_factor_enrollments_total', help: 'Two-factor enrollments confirmed', registers: [this.registry] });
+  // Back-channel logouts by outcome after the retries; a growing `failed` means a relying party
+  // kept sessions Sleutel ended (the log line names the client, the URL and why).
+  private readonly backchannelLogouts = new client.Counter({
+    name: 'sleutel_backchannel_logouts_total',
+    help: 'Back-channel logouts sent to relying parties, by outcome (failed: after the retries)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   // Saturation of password checks: waiting > 0 for long means logins queue for argon2 (more CPUs or instances).
   private readonly passwordHashes = new client.Gauge({
     name: 'sleutel_password_hashes',
@@ -39,6 +47,11 @@ export class Metrics {
       this.set({ state: 'waiting' }, load.waiting);
     },
   });
+
+  constructor() {
+    // both series from the start, so an alert on an increase of `failed` sees its first one
+    for (const result of ['delivered', 'failed'] as const) this.backchannelLogouts.inc({ result }, 0);
+  }
 
   /** Process metrics (memory, CPU, event loop); once per process, not per test server. */
   collectProcessMetrics(): void {
@@ -67,6 +80,10 @@ export class Metrics {
     }
     if (type === 'account.locked') this.lockouts.inc();
     if (type === 'two_factor.enabled') this.enrollments.inc();
+  }
+
+  countBackchannelLogout(result: 'delivered' | 'failed'): void {
+    this.backchannelLogouts.inc({ result });
   }
 
   routes(): Router {

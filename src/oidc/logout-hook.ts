@@ -21,8 +21,9 @@ export function afterExplicitLogout(onLogout: (ctx: Context, accountId: string) 
 }
 
 /**
- * oidc-provider turns `max_age=0` into `prompt=login` and drops it; DESIGN §3 wants max_age to
- * force a fresh second factor, so the fact is kept as an extra parameter the interaction can read.
+ * oidc-provider turns `max_age=0` into `prompt=login` and drops it; max_age is to force a fresh
+ * second factor (docs/rules.md § What a login proves), so the fact is kept as an extra parameter
+ * the interaction can read.
  */
 export const MAX_AGE_ZERO_PARAM = 'sleutel_max_age_zero';
 
@@ -34,3 +35,35 @@ export function keepMaxAgeZero(): Middleware {
     return next();
   };
 }
+
+/**
+ * oidc-provider answers `/session/end` without a signed-in session with a page of its own (English,
+ * unstyled, "Submitting Callback") that posts the logout confirmation with an inline script; it is
+ * not configurable (actions/end_session.js calls response_modes/form_post.js directly). This puts
+ * our page in its place: the same form, sent with one button, no script. After a logout without a
+ * `post_logout_redirect_uri` the signed-out page is told the client, so it shows its cooperative.
+ * Used with `provider.use`, so it runs around oidc-provider's routes only.
+ */
+export function ownLogoutPages(renderNotSignedIn: (ctx: KoaContextWithOIDC, form: string) => Promise<void>): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const { oidc } = ctx as unknown as KoaContextWithOIDC;
+    if (oidc?.route === 'end_session' && ctx.status === 200 && !oidc.session?.accountId) {
+      const secret = (oidc.session?.state as { secret?: string } | undefined)?.secret;
+      if (!secret) return;
+      const action = htmlSafe(oidc.urlFor('end_session_confirm'));
+      const form = `<form id="op.logoutForm" method="post" action="${action}"><input type="hidden" name="xsrf" value="${htmlSafe(secret)}"/><input type="hidden" name="logout" value="yes"/></form>`;
+      await renderNotSignedIn(ctx as unknown as KoaContextWithOIDC, form);
+      // the hash oidc-provider added to script-src was for its script, which is gone
+      ctx.set('Content-Security-Policy', ctx.response.get('Content-Security-Policy').replace(/ 'sha256-[^']*'/g, ''));
+    } else if (oidc?.route === 'end_session_confirm' && ctx.status === 303 && oidc.client) {
+      const location = new URL(ctx.response.get('Location'));
+      if (location.href.startsWith(oidc.urlFor('end_session_success')) && !location.searchParams.has('client_id')) {
+        location.searchParams.set('client_id', oidc.client.clientId);
+        ctx.set('Location', location.href);
+      }
+    }
+  };
+}
+
+const htmlSafe = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -5,7 +5,8 @@ import type { KeyValueStore } from '../stores/kv/key-value-store.js';
 import type { ClientStore } from '../stores/clients.js';
 import { ClientAdapter, KeyValueAdapter } from './adapter.js';
 import { ACCOUNT_CLIENT_PARAM, accountClientMetadata } from './account-client.js';
-import { MAX_AGE_ZERO_PARAM } from './logout-hook.js';
+import { BACKCHANNEL_TIMEOUT_MS } from './backchannel.js';
+import { MAX_AGE_ZERO_PARAM, ownLogoutPages } from './logout-hook.js';
 import { clientBinding, loginBinding } from './client-binding.js';
 import { createFindAccount, type AccountDirectory } from './find-account.js';
 import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
@@ -34,12 +35,13 @@ export interface ProviderDependencies {
   kv: KeyValueStore;
   clients: ClientStore;
   accounts: AccountDirectory;
-  renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): void;
-  renderLogout(ctx: KoaContextWithOIDC, form: string): void;
-  renderLoggedOut(ctx: KoaContextWithOIDC): void;
+  renderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void>;
+  renderLogout(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  renderNotSignedIn(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void>;
 }
 
-/** True when the authorization request asks for the two-factor level (DESIGN §3). */
+/** True when the authorization request asks for the two-factor level (docs/rules.md § What a login proves). */
 export function requestsTwoFactor(acrValues: unknown): boolean {
   return typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_TWO_FACTOR);
 }
@@ -116,10 +118,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // Back-channel logout reaches relying parties on private networks too (Econobis next to Sleutel
     // in one compose network): clients are registered by operators, not dynamically, so the
     // special-use-address block oidc-provider applies to outgoing requests is lifted here.
+    // oidc-provider gives every outgoing request a 2.5 s signal of its own; a relying party gets the
+    // 5 s docs/integration.md promises instead.
     fetch: (url, options) => {
-      const { dispatcher: _unused, ...rest } = options as RequestInit & { dispatcher?: unknown };
-      return globalThis.fetch(url, { ...rest, signal: rest.signal ?? AbortSignal.timeout(5000) });
+      const { dispatcher: _unused, signal: _short, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, { ...rest, signal: AbortSignal.timeout(BACKCHANNEL_TIMEOUT_MS) });
     },
+    // Exactly what clients registered with `sleutel client add` use and the tests cover: a secret in
+    // HTTP Basic or in the form, or none (public clients, PKCE alone). No JWT client assertions:
+    // the CLI registers no keys for them.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     // A public single-page client (the member portal) may call the token endpoint from its own origin.
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
     features: {
@@ -135,7 +143,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
           return clientBinding(await ctx.oidc.provider.Client.find(token.clientId))?.tenant_id === caller.tenant_id;
         },
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // a client revokes only tokens issued to itself; another client's token (of the same
+        // cooperative or another) is left alone with the same 200 as an unknown one (RFC 7009 §2.2),
+        // so the answer tells nothing about tokens it does not hold
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      // advertised by oidc-provider 9 by default, used by none of the cooperatives' clients and not tested
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       resourceIndicators: {
@@ -161,6 +178,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = true; // trusted only as far as the outer Koa app is (TRUST_PROXY)
+  provider.use(ownLogoutPages((ctx, form) => deps.renderNotSignedIn(ctx, form)));
   memoizeClientMetadata(provider);
   return provider;
 }

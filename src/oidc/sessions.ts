@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
 import type { KeyValueStore } from '../stores/kv/key-value-store.js';
 import { keys } from './adapter.js';
+import type { BackchannelClient, BackchannelLogouts } from './backchannel.js';
 
 /**
  * The sessions of an account, through oidc-provider's Session model and our account index
@@ -14,6 +15,7 @@ export class AccountSessions {
     private readonly provider: Provider,
     private readonly kv: KeyValueStore,
     private readonly log: Logger,
+    private readonly backchannel: BackchannelLogouts,
   ) {}
 
   /** The account signed in to Sleutel in this browser, if any. */
@@ -45,11 +47,8 @@ export class AccountSessions {
       for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
         const { sid, grantId } = authorization as { sid?: string; grantId?: string };
         const client = await this.provider.Client.find(clientId);
-        if (client?.backchannelLogoutUri && sid) {
-          await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> })
-            .backchannelLogout(accountId, sid)
-            .catch((error: Error) => this.log.warn({ client_id: clientId, err: { message: error.message } }, 'back-channel logout failed'));
-        }
+        // logged and counted there, retried in the background when the failure may pass
+        if (client?.backchannelLogoutUri && sid) await this.backchannel.send(client as unknown as BackchannelClient, accountId, sid, this.log);
         if (grantId) await this.revokeGrant(grantId);
       }
       await session.destroy();
