@@ -2,8 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * The recovery code (docs/rules.md, rule 8 and § Security bar): 100 random bits as 20 base32
- * characters in groups of five, shown once, stored only as a SHA-256 hash (enough for a random 100-bit value; a slow hash
- * protects guessable secrets, which this is not), compared in constant time.
+ * characters in groups of five, shown once, stored only as a SHA-256 hash (enough for a random
+ * 100-bit value; a slow hash protects guessable secrets, which this is not), compared in constant
+ * time.
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 

@@ -4,9 +4,10 @@ import { useScenario } from '../helpers/scenario.js';
 
 /**
  * docs/rules.md § Security bar and issue 5: a known and an unknown address get the same answer
- * "in about the same time", at the login and at "Wachtwoord vergeten". Not a speed target: the two medians are
- * compared with each other, with a tolerance wide enough for a busy two-core machine, so the test
- * catches only a systematic difference (such as an argon2 verify on one path and not the other).
+ * "in about the same time", at the login and at "Wachtwoord vergeten". Not a speed target: the two
+ * medians are compared with each other, with a tolerance wide enough for a busy two-core machine,
+ * so the test catches only a systematic difference (such as an argon2 verify on one path and not
+ * the other).
  */
 describe('same answer, same time, for known and unknown addresses (embedded)', () => {
   const s = useScenario('embedded');

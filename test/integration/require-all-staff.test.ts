@@ -25,8 +25,9 @@ import { passwordStep } from '../helpers/two-factor.js';
 
 /**
  * docs/rules.md, rule 4: requiring 2FA for all staff takes effect at once, also for staff signed
- * in right now — their sessions, grants and refresh tokens end, relying parties with a back-channel logout URI
- * are told, and the next login goes through enrollment. The same for requiring it of one account.
+ * in right now — their sessions, grants and refresh tokens end, relying parties with a back-channel
+ * logout URI are told, and the next login goes through enrollment. The same for requiring it of one
+ * account.
  * The relying party here has a real back-channel logout endpoint (a node:http server of the test).
  */
 

@@ -10,7 +10,8 @@ import {
 
 /**
  * The recovery code (docs/rules.md, rule 8 and § Security bar): ≥ 100 bits, shown once, stored
- * only as a hash, single use (the store's job), compared in constant time; typed back in any case, with or without dashes.
+ * only as a hash, single use (the store's job), compared in constant time; typed back in any case,
+ * with or without dashes.
  */
 const FORMAT = /^[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

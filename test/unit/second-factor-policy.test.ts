@@ -75,7 +75,7 @@ describe('decideAfterPassword: the full table', () => {
     [T, F, F, T, F, 'challenge', 'two_factor_enabled'], // *
     [T, F, F, T, T, 'challenge', 'fresh_code_requested'],
     [T, F, T, F, F, 'done', 'browser_remembered'], // rule 11
-    [T, F, T, F, T, 'challenge', 'fresh_code_requested'], // § What a login proves: a remembrance is not a fresh code
+    [T, F, T, F, T, 'challenge', 'fresh_code_requested'], // step-up: a remembrance is not a fresh code
     [T, F, T, T, F, 'done', 'browser_remembered'], // *
     [T, F, T, T, T, 'challenge', 'fresh_code_requested'],
     // enrolled, required: the same (a remembered browser also counts for required accounts)

@@ -7,8 +7,8 @@ import { base32Decode, hotp, totp } from '../helpers/totp.js';
 
 /**
  * The TOTP factor (docs/rules.md, rule 1 and § Security bar): RFC 6238 SHA1, 6 digits, 30 s,
- * ±1 step, replay refused. Expected codes come from the RFC's own table or from test/helpers/totp.ts (written from the RFC,
- * not with otplib), never from the module under test.
+ * ±1 step, replay refused. Expected codes come from the RFC's own table or from
+ * test/helpers/totp.ts (written from the RFC, not with otplib), never from the module under test.
  */
 
 // RFC 6238 appendix B: the SHA1 seed is the ASCII string "12345678901234567890".

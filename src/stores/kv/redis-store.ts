@@ -44,8 +44,9 @@ const COMMON: RedisOptions = {
 
 /**
  * Redis through ioredis, on one of the three topologies (docs/architecture.md § Contracts): one
- * server (a redis:// URL), a Redis Cluster (seed nodes; ioredis follows MOVED/ASK and refreshes the slot map), or a
- * Sentinel set (ioredis asks the sentinels for the master, and leaves a master that was demoted).
+ * server (a redis:// URL), a Redis Cluster (seed nodes; ioredis follows MOVED/ASK and refreshes
+ * the slot map), or a Sentinel set (ioredis asks the sentinels for the master, and leaves a master
+ * that was demoted).
  * Commands fail fast while Redis is down instead of queueing forever, so callers answer 503.
  *
  * On a Cluster every multi-key command must stay in one slot: the scripts' keys share a hash tag
