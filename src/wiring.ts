@@ -11,6 +11,7 @@ import { providerPages } from './http/provider-pages.js';
 import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
+import { emailRoutes } from './http/routes/email.js';
 import { passwordRoutes } from './http/routes/password.js';
 import { manageRouter } from './http/manage/routes.js';
 import { adminConsoleRouters } from './http/admin/routes.js';
@@ -37,6 +38,7 @@ import { IP_SCALE } from './policy/lockout.js';
 import { LoginProgressStore } from './stores/login-progress.js';
 import { openStores, type Stores } from './stores/open.js';
 import { RemembranceStore } from './stores/remembrances.js';
+import { EmailChangeStore } from './stores/email-changes.js';
 import path from 'node:path';
 
 export type { Stores };
@@ -90,6 +92,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
     lockout: new AccountLockout(stores.kv),
     ipLockout: new Lockout(stores.kv, 'ip', IP_SCALE),
     passwordTokens: new PasswordTokenStore(stores.kv),
+    emailChanges: new EmailChangeStore(stores.kv),
     rateLimits: new RateLimits(stores.kv),
     issuer: config.issuer,
     progress: new LoginProgressStore(stores.kv),
@@ -103,12 +106,15 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
   const csrf = new Csrf(cookieKeys, config.production);
   const browser = new BrowserCookie(config.production);
 
-  // DESIGN §2 rule 11: an explicit logout forgets this browser when the tenant says so
+  // docs/rules.md, rule 11: an explicit logout forgets this browser when the tenant says so
   const forgetBrowser = afterExplicitLogout(async (ctx, accountId) => {
     const account = await stores.accounts.findById(accountId);
     const tenant = account && (await stores.tenants.findById(account.tenantId));
-    const token = browser.read(ctx);
-    if (tenant?.policy.forget_two_factor_on_logout && token) await flows.remembrances.forget(accountId, token);
+    const token = browser.read(ctx, accountId);
+    if (tenant?.policy.forget_two_factor_on_logout && token) {
+      await flows.remembrances.forget(accountId, token);
+      browser.clear(ctx, accountId);
+    }
   });
 
   let shuttingDown = false;
@@ -126,6 +132,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       interactionRoutes({ flows, interactions, views, csrf, browser }),
       accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
       passwordRoutes({ flows, interactions, views, csrf }),
+      emailRoutes({ flows, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),
       ...adminConsoleRouters({ flows, provider, issuer: config.issuer, views, csrf, production: config.production }),
       ...(config.production ? [] : [demoRelyingParty({ issuer: config.issuer, clients: stores.clients, views })]),

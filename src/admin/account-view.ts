@@ -3,7 +3,7 @@ import { twoFactorRequirement, type RequiredBy } from '../policy/second-factor.j
 import type { Account } from '../stores/accounts.js';
 import type { Tenant } from '../stores/tenants.js';
 
-/** An account as the management API shows it (DESIGN §5). */
+/** An account as the management API shows it (docs/architecture.md § Contracts). */
 export interface AccountView {
   id: string;
   pool: 'staff' | 'portal';
@@ -13,6 +13,8 @@ export interface AccountView {
   disabled: boolean;
   two_factor: { enabled: boolean; required: boolean; required_by: RequiredBy };
   locked_for_seconds: number;
+  /** a new address waiting for its confirmation link (single-account views only) */
+  pending_email?: string;
 }
 
 export async function accountViews(deps: AdminDependencies, tenant: Tenant, accounts: Account[]): Promise<AccountView[]> {
@@ -35,5 +37,6 @@ export async function accountViews(deps: AdminDependencies, tenant: Tenant, acco
 }
 
 export async function accountView(deps: AdminDependencies, tenant: Tenant, account: Account): Promise<AccountView> {
-  return (await accountViews(deps, tenant, [account]))[0]!;
+  const [[view], pending] = await Promise.all([accountViews(deps, tenant, [account]), deps.emailChanges.pending(account.id)]);
+  return pending ? { ...view!, pending_email: pending } : view!;
 }

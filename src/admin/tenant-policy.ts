@@ -1,5 +1,6 @@
 import type { Actor } from '../policy/permissions.js';
 import type { TenantPolicy } from '../policy/tenant-policy.js';
+import { notify } from '../flows/notify.js';
 import { actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
 
 export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'totp_issuer' | 'min_password_length'>> & {
@@ -9,22 +10,22 @@ export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours'
 };
 
 /** The policy; with `previewRequireAll`, also how many staff a tenant-wide requirement would affect at once. */
-export async function getPolicy(deps: AdminDependencies, actor: Actor, slug: string, previewRequireAll: boolean) {
+export async function getPolicy(deps: AdminDependencies, actor: Actor, slug: string, previewRequireAll: boolean, ip: string | null = null) {
   const tenant = await tenantFor(deps, actor, slug);
-  authorize(actor, 'read', 'tenant');
+  await authorize(deps, actor, 'read', 'tenant', { ip });
   if (!previewRequireAll) return { policy: tenant.policy };
   const affected = tenant.policy.require_two_factor_for_all_staff ? 0 : (await deps.accounts.staffWithoutTwoFactor(tenant.id)).length;
   return { policy: tenant.policy, affected_accounts: affected };
 }
 
 /**
- * Rule 4: switching on the tenant-wide requirement takes effect at once, also for staff signed in
- * right now: every active staff account without 2FA has its sessions, grants and refresh tokens
- * ended (relying parties get a back-channel logout) and enrolls at its next login.
+ * docs/rules.md, rule 4: switching on the tenant-wide requirement takes effect at once, also for
+ * staff signed in right now: every active staff account without 2FA has its sessions, grants and
+ * refresh tokens ended (relying parties get a back-channel logout) and enrolls at its next login.
  */
 export async function setPolicy(deps: AdminDependencies, actor: Actor, slug: string, patch: PolicyPatch, ip: string) {
   const tenant = await tenantFor(deps, actor, slug);
-  authorize(actor, 'set_policy', 'tenant');
+  await authorize(deps, actor, 'set_policy', 'tenant', { ip });
   const before = tenant.policy;
   const policy: TenantPolicy = {
     ...before,
@@ -38,22 +39,28 @@ export async function setPolicy(deps: AdminDependencies, actor: Actor, slug: str
   if (policy.require_two_factor_for_all_staff && !before.require_two_factor_for_all_staff) {
     const accounts = await deps.accounts.staffWithoutTwoFactor(tenant.id);
     // a few at a time: each may wait on relying parties' back-channel endpoints
-    for (let i = 0; i < accounts.length; i += 10) await Promise.all(accounts.slice(i, i + 10).map((a) => deps.sessions.endAll(a.id)));
+    // (each is told why they are signed out and will enroll next time)
+    for (let i = 0; i < accounts.length; i += 10) {
+      await Promise.all(accounts.slice(i, i + 10).map(async (a) => {
+        await deps.sessions.endAll(a.id);
+        await notify(deps, a, 'two_factor_required');
+      }));
+    }
     affected = accounts.length;
   }
   await deps.audit.record({ type: 'tenant.policy_changed', tenantId: tenant.id, actor: actorName(actor), ip, details: { before, after: policy, affected_accounts: affected } });
   return { policy, affected_accounts: affected };
 }
 
-export async function twoFactorStats(deps: AdminDependencies, actor: Actor, slug: string) {
+export async function twoFactorStats(deps: AdminDependencies, actor: Actor, slug: string, ip: string | null = null) {
   const tenant = await tenantFor(deps, actor, slug);
-  authorize(actor, 'read', 'tenant');
+  await authorize(deps, actor, 'read', 'tenant', { ip });
   return deps.accounts.twoFactorStats(tenant.id);
 }
 
-export async function auditEvents(deps: AdminDependencies, actor: Actor, slug: string, filter: { account?: string; type?: string; since?: Date }) {
+export async function auditEvents(deps: AdminDependencies, actor: Actor, slug: string, filter: { account?: string; type?: string; since?: Date }, ip: string | null = null) {
   const tenant = await tenantFor(deps, actor, slug);
-  authorize(actor, 'read', 'tenant');
+  await authorize(deps, actor, 'read', 'tenant', { ip });
   const events = await deps.audit.list({ tenantId: tenant.id, accountId: filter.account, type: filter.type, since: filter.since });
   return events.map((e) => ({ id: e.id, type: e.type, account: e.accountId, actor: e.actor, ip: e.ip, details: e.details, created_at: e.createdAt.toISOString() }));
 }

@@ -3,6 +3,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { AccountStore } from '../stores/accounts.js';
 import type { AuditLog } from '../stores/audit-events.js';
 import type { ClientStore } from '../stores/clients.js';
+import type { EmailChangeStore } from '../stores/email-changes.js';
 import type { AccountLockout, Lockout } from '../stores/lockouts.js';
 import type { PasswordTokenStore } from '../stores/password-tokens.js';
 import type { RateLimits } from '../stores/rate-limits.js';
@@ -27,6 +28,7 @@ export interface FlowDependencies {
   lockout: AccountLockout;
   ipLockout: Lockout;
   passwordTokens: PasswordTokenStore;
+  emailChanges: EmailChangeStore;
   rateLimits: RateLimits;
   progress: LoginProgressStore;
   audit: AuditLog;

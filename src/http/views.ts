@@ -7,8 +7,9 @@ import { Eta } from 'eta';
  * Renders the screens in interactions/ (templates, message catalogues, stylesheet).
  * Dutch is the default; `ui_locales` (from the authorization request) and Accept-Language choose.
  */
-export type Locale = 'nl' | 'en';
-export const LOCALES: readonly Locale[] = ['nl', 'en'];
+import { LOCALES, type Locale } from '../locale.js';
+
+export { LOCALES, type Locale } from '../locale.js';
 
 export const interactionsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../interactions');
 

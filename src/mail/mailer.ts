@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type { Logger } from '../log.js';
-import type { Locale, Views } from '../http/views.js';
+import type { Views } from '../http/views.js';
+import type { Locale } from '../locale.js';
 
 export type MailTemplate =
   | 'two_factor_enabled'
@@ -13,7 +14,17 @@ export type MailTemplate =
   | 'password_reset'
   | 'invitation'
   | 'password_changed'
-  | 'account_locked';
+  | 'account_locked'
+  | 'account_created'
+  | 'account_changed'
+  | 'account_disabled'
+  | 'account_enabled'
+  | 'account_unblocked'
+  | 'two_factor_required'
+  | 'two_factor_not_required'
+  | 'email_change_confirm'
+  | 'email_change_requested'
+  | 'email_changed';
 
 export interface Mail {
   to: string;

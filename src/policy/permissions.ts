@@ -1,8 +1,8 @@
 import type { Pool } from './tenant-policy.js';
-import type { Role } from '../stores/accounts.js';
+import type { Role } from './roles.js';
 
 /**
- * Who may do what through the management API (DESIGN §2, the role table), as data. A service
+ * Who may do what through the management API (docs/rules.md § Role table), as data. A service
  * client acts with every right, for its own tenant only; a user acts with their roles.
  */
 export type AdminAction = 'read' | 'manage_accounts' | 'require_two_factor' | 'reset_two_factor' | 'set_policy';
@@ -36,7 +36,7 @@ export function permission(actor: Actor, action: AdminAction, target: Pool | 'te
   return actor.roles.some((r) => roles.includes(r)) ? 'allowed' : 'forbidden';
 }
 
-/** DESIGN §2: a user's management token only for staff with a role whose login passed the second factor. */
+/** docs/rules.md § Role table: a user's management token only for staff with a role whose login passed the second factor. */
 export function mayReceiveManageScope(account: { pool: Pool; roles: Role[]; disabled: boolean }, acr: string | undefined, twoFactorAcr: string): boolean {
   return account.pool === 'staff' && account.roles.length > 0 && !account.disabled && acr === twoFactorAcr;
 }

@@ -2,13 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { KeyValueStore } from './kv/key-value-store.js';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
-const key = (accountId: string, token: string) => `remember:${accountId}:${hash(token)}`;
-const index = (accountId: string) => `remember:${accountId}:index`;
+// the account id is the hash tag: all of an account's keys share one Redis Cluster slot
+const key = (accountId: string, token: string) => `remember:{${accountId}}:${hash(token)}`;
+const index = (accountId: string) => `remember:{${accountId}}:index`;
+const wellFormed = (token: string | undefined): token is string => Boolean(token) && /^[A-Za-z0-9_-]{43}$/.test(token!);
 
 /**
- * "This browser passed the second factor for this account" (DESIGN §1, rule 11): the browser keeps
- * a random token in a cookie; the store keeps `{account}:{sha256(token)}` for the tenant's hours,
- * counted from the code and never extended. Per browser *and* account, never per account alone.
+ * "This browser passed the second factor for this account" (docs/rules.md, rule 11): the browser
+ * keeps a random token in a cookie; the store keeps `{account}:{sha256(token)}` for the tenant's
+ * hours, counted from the code and never extended. Per browser *and* account, never per account alone.
  */
 export class RemembranceStore {
   constructor(private readonly kv: KeyValueStore) {}
@@ -29,19 +31,33 @@ export class RemembranceStore {
    * store cannot be reached: the caller then asks for the code (fail closed).
    */
   async isRemembered(accountId: string, browserToken: string | undefined, currentHours = Infinity): Promise<boolean> {
-    if (!browserToken || !/^[A-Za-z0-9_-]{43}$/.test(browserToken) || currentHours <= 0) return false;
+    if (!wellFormed(browserToken) || currentHours <= 0) return false;
     const rememberedAt = await this.kv.get(key(accountId, browserToken));
     return rememberedAt !== null && Date.now() - Number(rememberedAt) < currentHours * 3600_000;
   }
 
+  /**
+   * Moves a remembrance to a new browser token: the same moment of the code and what it has left
+   * to live, so renewing the token never extends it. Answers the seconds left (0: nothing moved).
+   */
+  async renew(accountId: string, oldToken: string, newToken: string): Promise<number> {
+    if (!wellFormed(oldToken)) return 0;
+    const [rememberedAt, ttl] = await Promise.all([this.kv.get(key(accountId, oldToken)), this.kv.ttl(key(accountId, oldToken))]);
+    if (rememberedAt === null || ttl <= 0) return 0;
+    await Promise.all([this.kv.set(key(accountId, newToken), rememberedAt, ttl), this.kv.addToSet(index(accountId), hash(newToken), ttl)]);
+    await this.forget(accountId, oldToken);
+    return ttl;
+  }
+
   async forget(accountId: string, browserToken: string): Promise<void> {
+    if (!wellFormed(browserToken)) return;
     await Promise.all([this.kv.delete(key(accountId, browserToken)), this.kv.removeFromSet(index(accountId), hash(browserToken))]);
   }
 
   /** Every browser of the account (disable, reset, recovery, password change). */
   async forgetAll(accountId: string): Promise<void> {
     const hashes = await this.kv.members(index(accountId));
-    await this.kv.delete(...hashes.map((h) => `remember:${accountId}:${h}`), index(accountId));
+    await this.kv.delete(...hashes.map((h) => `remember:{${accountId}}:${h}`), index(accountId));
   }
 
   /** Seconds left, for tests and the account page; -2 when not remembered. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as oidc from 'openid-client';
@@ -204,10 +204,13 @@ export async function refresh(server: TestServer, client: SeededClient, refreshT
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** The browser's remembrance token (the `sleutel.browser` cookie), if it has one. */
-export async function browserToken(browser: Browser, url: string): Promise<string | undefined> {
+/** The cookie that holds an account's remembrance token in a browser (one per account; src/http/browser-cookie.ts). */
+export const browserCookieName = (accountId: string) => `sleutel.browser.${createHash('sha256').update(accountId).digest('base64url').slice(0, 12)}`;
+
+/** The browser's remembrance token for an account, if it has one. */
+export async function browserToken(browser: Browser, url: string, accountId: string): Promise<string | undefined> {
   const cookies = await browser.jar.getCookies(url);
-  return cookies.find((c) => c.key === 'sleutel.browser')?.value;
+  return cookies.find((c) => c.key === browserCookieName(accountId))?.value;
 }
 
 /**

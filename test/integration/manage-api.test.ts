@@ -33,8 +33,9 @@ import { storeModes } from '../helpers/stores.js';
 import { passwordStep } from '../helpers/two-factor.js';
 
 /**
- * The management API (DESIGN §5) over real HTTP with real tokens: service clients by
- * client_credentials, staff members by the code flow with 2FA. The role table of DESIGN §2 is
+ * The management API (docs/architecture.md § Contracts) over real HTTP with real tokens: service
+ * clients by client_credentials, staff members by the code flow with 2FA. The role table
+ * (docs/rules.md § Role table) is
  * written out below on its own (not derived from src/policy/permissions.ts) and every cell is run.
  */
 
@@ -50,7 +51,7 @@ const ROLES_OF: Record<Exclude<ActorName, 'service'>, Role[]> = {
 
 type Target = Pool | 'tenant';
 
-// DESIGN §2, "Who may call what on the management API" (a service client acts with all rights):
+// docs/rules.md § Role table (a service client acts with all rights):
 const ANYONE: ActorName[] = ['key_user', 'coop_admin', 'key_user+coop_admin', 'service'];
 const KEY_USER: ActorName[] = ['key_user', 'key_user+coop_admin', 'service'];
 const COOP_ADMIN: ActorName[] = ['coop_admin', 'key_user+coop_admin', 'service'];
@@ -655,7 +656,7 @@ describe.each(storeModes)('management API (%s)', (mode) => {
       expect(isChallenge(next)).toBe(true);
       const callback = await browser.submit(next, { code: await clock.next(secret) }, s.staffRp.isCallback, '/code');
       const tokens = await s.staffRp.exchange(callback.url, request);
-      const remembered = await browserToken(browser, s.server.url);
+      const remembered = await browserToken(browser, s.server.url, account.id);
       expect(remembered).toBeDefined();
       expect(await s.server.sleutel.flows.remembrances.isRemembered(account.id, remembered)).toBe(true);
 
@@ -829,7 +830,7 @@ describe.each(storeModes)('management API (%s)', (mode) => {
         Object.keys(ops).filter((k) => METHODS.includes(k)).map((m) => `${m.toUpperCase()} ${p}`),
       );
       expect(documented.sort()).toEqual(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort());
-      // the contract of DESIGN §5 is all there
+      // the contract of docs/architecture.md § Contracts is all there
       for (const line of [
         'GET /tenants/{tenant}/accounts',
         'POST /tenants/{tenant}/accounts',

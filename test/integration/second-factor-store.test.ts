@@ -16,9 +16,9 @@ import { TenantStore, type Tenant } from '../../src/stores/tenants.js';
 import { createRedisStore, openTestStores, storeModes, type TestStores } from '../helpers/stores.js';
 
 /**
- * The stores behind the second factor (DESIGN §1, §6): TOTP secrets sealed at rest, the accepted
- * time step recorded atomically (also across instances), the recovery code used once, and the
- * remembrance and lockout state in the shared key-value store.
+ * The stores behind the second factor (docs/rules.md § Terms and § Security bar): TOTP secrets
+ * sealed at rest, the accepted time step recorded atomically (also across instances), the recovery
+ * code used once, and the remembrance and lockout state in the shared key-value store.
  */
 const K1 = { id: 'k1', key: Buffer.alloc(32, 3) };
 const K2 = { id: 'k2', key: Buffer.alloc(32, 4) };
@@ -49,6 +49,7 @@ describe('a remembrance that cannot be read means the code is asked (fail closed
     roles: [],
     disabled: false,
     twoFactorRequired: false,
+    locale: 'nl',
   };
   const tenant: Tenant = { id: account.tenantId, slug: 'zon', name: 'Zon op Zuid', policy: withDefaults({}) };
   const enrolled = { isEnabled: async () => true } as unknown as SecondFactorStore;
@@ -88,7 +89,8 @@ describe('a remembrance that cannot be read means the code is asked (fail closed
       next: 'challenge',
       reason: 'two_factor_enabled',
     });
-    // and a client asking for acr 2fa gets a fresh code even with a remembered browser (§3)
+    // and a client asking for acr 2fa gets a fresh code even with a remembered browser
+    // (docs/rules.md § What a login proves)
     expect(
       await chooseSecondStep({ secondFactors: enrolled, remembrances: new RemembranceStore(working) }, { ...input, twoFactorRequested: true }),
     ).toMatchObject({ next: 'challenge', reason: 'fresh_code_requested' });
@@ -474,12 +476,12 @@ describe.each(kvSubjects)('RemembranceStore (%s)', (name, make) => {
     await remembrances.remember(account, token, 24);
 
     expect(await remembrances.isRemembered(account, token)).toBe(true);
-    const ttl = await subject.kv.ttl(`remember:${account}:${tokenHash(token)}`);
+    const ttl = await subject.kv.ttl(`remember:{${account}}:${tokenHash(token)}`);
     expect(ttl).toBeLessThanOrEqual(24 * 3600);
     expect(ttl).toBeGreaterThan(24 * 3600 - 120);
     expect(await remembrances.secondsLeft(account, token)).toBe(ttl);
     // the raw token is not a key (a leaked store dump does not give usable cookies)
-    expect(await subject.kv.get(`remember:${account}:${token}`)).toBeNull();
+    expect(await subject.kv.get(`remember:{${account}}:${token}`)).toBeNull();
   });
 
   test.each([
@@ -490,7 +492,7 @@ describe.each(kvSubjects)('RemembranceStore (%s)', (name, make) => {
     const account = accountId();
     const token = RemembranceStore.newBrowserToken();
     await remembrances.remember(account, token, hours);
-    const ttl = await subject.kv.ttl(`remember:${account}:${tokenHash(token)}`);
+    const ttl = await subject.kv.ttl(`remember:{${account}}:${tokenHash(token)}`);
     expect(ttl).toBeLessThanOrEqual(seconds);
     expect(ttl).toBeGreaterThan(seconds - 120);
   });
@@ -501,7 +503,7 @@ describe.each(kvSubjects)('RemembranceStore (%s)', (name, make) => {
     await remembrances.remember(account, token, hours);
     expect(await remembrances.isRemembered(account, token)).toBe(false);
     expect(await remembrances.secondsLeft(account, token)).toBe(-2);
-    expect(await subject.kv.members(`remember:${account}:index`)).toEqual([]);
+    expect(await subject.kv.members(`remember:{${account}}:index`)).toEqual([]);
   });
 
   test('per account AND browser: another account, another token, or no token is not remembered', async () => {
@@ -532,8 +534,8 @@ describe.each(kvSubjects)('RemembranceStore (%s)', (name, make) => {
     await remembrances.forgetAll(account);
     expect(await remembrances.isRemembered(account, laptop)).toBe(false);
     expect(await remembrances.isRemembered(account, tablet)).toBe(false);
-    expect(await subject.kv.ttl(`remember:${account}:${tokenHash(laptop)}`)).toBe(-2);
-    expect(await subject.kv.members(`remember:${account}:index`)).toEqual([]);
+    expect(await subject.kv.ttl(`remember:{${account}}:${tokenHash(laptop)}`)).toBe(-2);
+    expect(await subject.kv.members(`remember:{${account}}:index`)).toEqual([]);
     expect(await remembrances.isRemembered(otherAccount, phone)).toBe(true);
 
     // forgetting an account with nothing remembered is harmless
@@ -568,7 +570,7 @@ describe.each(kvSubjects)('RemembranceStore (%s)', (name, make) => {
     const account = accountId();
     const token = RemembranceStore.newBrowserToken();
     await remembrances.remember(account, token, 1);
-    const key = `remember:${account}:${tokenHash(token)}`;
+    const key = `remember:{${account}}:${tokenHash(token)}`;
     const first = await subject.kv.ttl(key);
     for (let i = 0; i < 5; i += 1) expect(await remembrances.isRemembered(account, token)).toBe(true);
     expect(await subject.kv.ttl(key)).toBeLessThanOrEqual(first);

@@ -16,9 +16,9 @@ import { previousStepCode, totp } from '../helpers/totp.js';
 import { enableOnAccountPage, passwordStep, recoveryCodeOnScreen, secretOnScreen } from '../helpers/two-factor.js';
 
 /**
- * The account page (DESIGN §2 rules 6 and 9), the remembered browser (rule 11) and what a relying
- * party may demand (§3 acr_values / max_age), through real HTTP: the Browser helper for the
- * screens and openid-client for the relying parties.
+ * The account page (docs/rules.md, rules 6 and 9), the remembered browser (rule 11) and what a
+ * relying party may demand (§ What a login proves: acr_values / max_age), through real HTTP: the
+ * Browser helper for the screens and openid-client for the relying parties.
  *
  * Codes: enableOnAccountPage confirms with the previous step's code (offset -1); the logins of a
  * test then use offsets 0 and 1, so the time steps are strictly increasing (no replay) even when
@@ -27,7 +27,8 @@ import { enableOnAccountPage, passwordStep, recoveryCodeOnScreen, secretOnScreen
 
 const ACR_2FA = 'urn:sleutel:acr:2fa';
 const ACR_PWD = 'urn:sleutel:acr:pwd';
-const BROWSER_COOKIE = 'sleutel.browser';
+// one cookie per account that passed its second factor in this browser (src/http/browser-cookie.ts)
+const browserCookieName = (accountId: string) => `sleutel.browser.${sha256(accountId).slice(0, 12)}`;
 const DAY = 24 * 3600;
 
 const nl = JSON.parse(fs.readFileSync(new URL('../../interactions/locales/nl.json', import.meta.url), 'utf8')) as Record<string, string>;
@@ -116,11 +117,11 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
     return { id: created.id, email, password };
   };
 
-  const browserCookie = async (browser: Browser): Promise<Cookie | undefined> =>
-    (await browser.jar.getCookies(s.server.url)).find((c) => c.key === BROWSER_COOKIE);
-  const browserToken = async (browser: Browser): Promise<string> => {
-    const cookie = await browserCookie(browser);
-    if (!cookie) throw new Error(`no ${BROWSER_COOKIE} cookie in the jar`);
+  const browserCookie = async (browser: Browser, accountId: string): Promise<Cookie | undefined> =>
+    (await browser.jar.getCookies(s.server.url)).find((c) => c.key === browserCookieName(accountId));
+  const browserToken = async (browser: Browser, accountId: string): Promise<string> => {
+    const cookie = await browserCookie(browser, accountId);
+    if (!cookie) throw new Error(`no ${browserCookieName(accountId)} cookie in the jar`);
     return cookie.value;
   };
 
@@ -165,26 +166,26 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
   // ---------------------------------------------------------------- remembrance (rule 11)
 
   describe('the remembered browser (rule 11)', () => {
-    test('after a code: an HttpOnly, SameSite=Lax cookie and a store key that lives 24 hours, not extended by a later login', async () => {
+    test('after a code: an HttpOnly, SameSite=Lax cookie and a store key that lives 24 hours, not extended by a later login, under a token renewed at every login', async () => {
       const member = s.seeded.portal;
       await reset(member);
       const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
 
       const browser = new Browser();
-      expect(await browserCookie(browser)).toBeUndefined();
+      expect(await browserCookie(browser, member.id)).toBeUndefined();
       const tokens = await signInWithCode(browser, s.portalRp, member, secret, 0);
       expect(tokens.claims()).toMatchObject({ acr: ACR_2FA, amr: ['pwd', 'otp'] });
 
-      const cookie = await browserCookie(browser);
+      const cookie = await browserCookie(browser, member.id);
       expect(cookie).toBeDefined();
       expect(cookie!.httpOnly).toBe(true);
       expect(cookie!.sameSite).toBe('lax');
       expect(cookie!.path).toBe('/');
       expect(cookie!.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      // the cookie outlives any remembrance a tenant may set (720 h); the store's 24 h is what counts
+      // the account's cookie lasts as long as its remembrance; the store's 24 h is what counts
       const cookieSeconds = Number(cookie!.TTL()) / 1000;
-      expect(cookieSeconds).toBeGreaterThan(720 * 3600 - 400);
-      expect(cookieSeconds).toBeLessThanOrEqual(720 * 3600);
+      expect(cookieSeconds).toBeGreaterThan(24 * 3600 - 400);
+      expect(cookieSeconds).toBeLessThanOrEqual(24 * 3600);
 
       const { flows, stores } = sleutel();
       const token = cookie!.value;
@@ -192,23 +193,28 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       expect(left).toBeGreaterThanOrEqual(86000);
       expect(left).toBeLessThanOrEqual(86400);
       // the key is {account}:{sha256(token)}; the token itself is not what is stored
-      const key = `remember:${member.id}:${sha256(token)}`;
+      const key = `remember:{${member.id}}:${sha256(token)}`;
       const ttl = await stores.kv.ttl(key);
       expect(ttl).toBeGreaterThanOrEqual(86000);
       expect(ttl).toBeLessThanOrEqual(86400);
-      expect(await stores.kv.get(`remember:${member.id}:${token}`)).toBeNull();
+      expect(await stores.kv.get(`remember:{${member.id}}:${token}`)).toBeNull();
       expect(await flows.remembrances.isRemembered(member.id, token)).toBe(true);
       const rememberedAt = await stores.kv.get(key);
       expect(rememberedAt).not.toBeNull();
 
-      // the same browser signs in again: the password only, acr 2fa; the remembrance is not renewed
+      // the same browser signs in again: the password only, acr 2fa; the remembrance is not extended,
+      // but it moves to a fresh token (a planted or leaked token never outlives the next login)
       const again = await passwordStep(browser, s.portalRp, member, { prompt: 'login' });
       expect(s.portalRp.isCallback(again.next.url)).toBe(true);
       const remembered = await s.portalRp.exchange(again.next.url, again.request);
       expect(remembered.claims()).toMatchObject({ acr: ACR_2FA, amr: ['pwd'] });
-      expect(await stores.kv.get(key)).toBe(rememberedAt);
-      expect(await flows.remembrances.secondsLeft(member.id, token)).toBeLessThanOrEqual(left);
-      expect(await browserToken(browser)).toBe(token);
+      const renewed = await browserToken(browser, member.id);
+      expect(renewed).not.toBe(token);
+      expect(await stores.kv.get(key)).toBeNull();
+      expect(await flows.remembrances.isRemembered(member.id, token)).toBe(false);
+      expect(await stores.kv.get(`remember:{${member.id}}:${sha256(renewed)}`)).toBe(rememberedAt);
+      expect(await flows.remembrances.secondsLeft(member.id, renewed)).toBeLessThanOrEqual(left);
+      expect(await stores.kv.members(`remember:{${member.id}}:index`)).toEqual([sha256(renewed)]);
     });
 
     test('remember_two_factor_hours 0 for the pool: the code at every login, and nothing remembered', async () => {
@@ -220,12 +226,12 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const browser = new Browser();
       const first = await signInWithCode(browser, s.portalRp, member, secret, 0);
       expect(first.claims()).toMatchObject({ acr: ACR_2FA, amr: ['pwd', 'otp'] });
-      expect(await browserCookie(browser)).toBeUndefined();
-      expect(await sleutel().stores.kv.members(`remember:${member.id}:index`)).toEqual([]);
+      expect(await browserCookie(browser, member.id)).toBeUndefined();
+      expect(await sleutel().stores.kv.members(`remember:{${member.id}}:index`)).toEqual([]);
 
       const second = await signInWithCode(browser, s.portalRp, member, secret, 1, { prompt: 'login' });
       expect(second.claims()).toMatchObject({ acr: ACR_2FA, amr: ['pwd', 'otp'] });
-      expect(await browserCookie(browser)).toBeUndefined();
+      expect(await browserCookie(browser, member.id)).toBeUndefined();
     });
 
     test('a browser remembered before remember_two_factor_hours became 0 is asked the code at its next login', async () => {
@@ -234,7 +240,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
       const browser = new Browser();
       await signInWithCode(browser, s.portalRp, member, secret, 0);
-      expect(await sleutel().flows.remembrances.isRemembered(member.id, await browserToken(browser))).toBe(true);
+      expect(await sleutel().flows.remembrances.isRemembered(member.id, await browserToken(browser, member.id))).toBe(true);
 
       await setPolicy({ remember_two_factor_hours: { portal: 0 } });
       const again = await passwordStep(browser, s.portalRp, member, { prompt: 'login' });
@@ -249,7 +255,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
 
       const browser = new Browser();
       await signInWithCode(browser, s.portalRp, member, secret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, member.id);
       const { flows } = sleutel();
       const left = await flows.remembrances.secondsLeft(member.id, token);
       expect(left).toBeGreaterThan(0);
@@ -259,7 +265,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       expect(await flows.remembrances.isRemembered(member.id, token)).toBe(false);
 
       // the cookie's own lifetime must not be what counts: send it again after it expired in the jar
-      await browser.jar.setCookie(`${BROWSER_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax`, s.server.url);
+      await browser.jar.setCookie(`${browserCookieName(member.id)}=${token}; Path=/; HttpOnly; SameSite=Lax`, s.server.url);
       const again = await passwordStep(browser, s.portalRp, member, { prompt: 'login' });
       expect(asksCode(again.next)).toBe(true);
       const callback = await browser.submit(again.next, { code: totp(secret, 1) }, s.portalRp.isCallback);
@@ -276,16 +282,19 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
 
       const browser = new Browser();
       await signInWithCode(browser, s.portalRp, first, firstSecret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, first.id);
       const { flows } = sleutel();
       expect(await flows.remembrances.isRemembered(first.id, token)).toBe(true);
       expect(await flows.remembrances.isRemembered(second.id, token)).toBe(false);
+      expect(await browserCookie(browser, second.id)).toBeUndefined();
 
-      // the second account in the same browser: its code; then it is remembered under the same browser token
+      // the second account in the same browser: its code; then it is remembered under a token of its own
       const other = await signInWithCode(browser, s.portalRp, second, secondSecret, 0, { prompt: 'login' });
       expect(other.claims()).toMatchObject({ sub: second.id, acr: ACR_2FA, amr: ['pwd', 'otp'] });
-      expect(await browserToken(browser)).toBe(token);
-      expect(await flows.remembrances.isRemembered(second.id, token)).toBe(true);
+      const secondToken = await browserToken(browser, second.id);
+      expect(secondToken).not.toBe(token);
+      expect(await flows.remembrances.isRemembered(second.id, secondToken)).toBe(true);
+      expect(await flows.remembrances.isRemembered(first.id, await browserToken(browser, first.id))).toBe(true);
 
       // the second account again (same session): the password only
       const again = await passwordThen(browser, s.portalRp, second, { prompt: 'login' });
@@ -301,7 +310,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
 
       const browser = new Browser();
       await signInWithCode(browser, s.portalRp, first, secret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, first.id);
       // the second account (no 2FA) signs in in this browser: the password only
       const switched = await passwordThen(browser, s.portalRp, second, { prompt: 'login' });
       expect(s.portalRp.isCallback(switched.next.url)).toBe(true);
@@ -321,9 +330,10 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
 
       const browser = new Browser();
       await signInWithCode(browser, s.staffRp, staff, staffSecret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, staff.id);
       await signInWithCode(browser, s.portalRp, member, memberSecret, 0);
-      await waitUntil(async () => (await sleutel().flows.remembrances.secondsLeft(member.id, token)) === -2, 8000, 'the short remembrance to expire');
+      const memberToken = await browserToken(browser, member.id);
+      await waitUntil(async () => (await sleutel().flows.remembrances.secondsLeft(member.id, memberToken)) === -2, 8000, 'the short remembrance to expire');
       await sleep(500);
       expect(await sleutel().flows.remembrances.isRemembered(staff.id, token)).toBe(true);
 
@@ -342,7 +352,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
       const browser = new Browser();
       const tokens = await signInWithCode(browser, s.portalRp, member, secret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, member.id);
       expect(await sleutel().flows.remembrances.isRemembered(member.id, token)).toBe(true);
 
       await logout(browser, s.portalRp, tokens.id_token!);
@@ -359,7 +369,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
       const browser = new Browser();
       const tokens = await signInWithCode(browser, s.portalRp, member, secret, 0);
-      const token = await browserToken(browser);
+      const token = await browserToken(browser, member.id);
 
       await logout(browser, s.portalRp, tokens.id_token!);
       expect(await sleutel().flows.remembrances.isRemembered(member.id, token)).toBe(true);
@@ -440,7 +450,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
       const browser = new Browser();
       await signInWithCode(browser, s.portalRp, member, secret, 0);
-      expect(await sleutel().flows.remembrances.isRemembered(member.id, await browserToken(browser))).toBe(true);
+      expect(await sleutel().flows.remembrances.isRemembered(member.id, await browserToken(browser, member.id))).toBe(true);
       await sleep((maxAge + 1) * 1000 + 300); // max_age counts whole seconds since the login
 
       const before = Math.floor(Date.now() / 1000);
@@ -678,7 +688,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
       // another browser signed in at the relying party with a code: remembered, with a refresh token
       const other = new Browser();
       const otherTokens = await signInWithCode(other, s.portalRp, member, secret, 0);
-      const otherToken = await browserToken(other);
+      const otherToken = await browserToken(other, member.id);
       expect(await flows.remembrances.isRemembered(member.id, otherToken)).toBe(true);
       const rotated = await oidc.refreshTokenGrant(s.portalRp.config, otherTokens.refresh_token!);
       expect(rotated.refresh_token).toBeDefined();
@@ -798,7 +808,7 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
     const { secret } = await enableOnAccountPage(new Browser(), s.server.url, s.portalRp, member);
     const browser = new Browser();
     await signInWithCode(browser, s.portalRp, member, secret, 0);
-    const token = await browserToken(browser);
+    const token = await browserToken(browser, member.id);
     const store = sleutel().flows.remembrances;
     expect(await store.isRemembered(member.id, token)).toBe(true);
 
@@ -820,6 +830,8 @@ describe.each(storeModes)('two-factor on the account page, remembered browsers a
     } finally {
       delete patched.isRemembered;
     }
-    expect(await store.isRemembered(member.id, token)).toBe(true);
+    // the store works again: the code just entered is remembered, under a fresh token
+    expect(await store.isRemembered(member.id, await browserToken(browser, member.id))).toBe(true);
+    expect(await store.isRemembered(member.id, token)).toBe(false);
   });
 });

@@ -1,21 +1,23 @@
 import { authenticationLevel, type Amr } from '../../policy/authentication-level.js';
+import type { Locale } from '../../locale.js';
 import type { Account } from '../../stores/accounts.js';
 import type { AuditEvent } from '../../stores/audit-events.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 
-/** How long this browser is to be remembered after this login (rule 11): only when a code was entered now; 0 = not. */
+/** How long this browser is to be remembered after this login (docs/rules.md, rule 11): only when a code was entered now; 0 = not. */
 export function rememberHours(tenant: Tenant, account: Account, amr: Amr[]): number {
   return amr.includes('otp') ? tenant.policy.remember_two_factor_hours[account.pool] : 0;
 }
 
 /**
  * The end of every login: the acr/amr it earned, the lockout counter cleared, an audit event
- * (written with `alsoRecord`, the second factor's success just before, in one insert).
+ * (written with `alsoRecord`, the second factor's success just before, in one insert), and the
+ * screen's language kept for the mails the holder gets later without a screen (an admin's action).
  */
 export async function completeLogin(
-  deps: Pick<FlowDependencies, 'lockout' | 'audit'>,
-  input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string; alsoRecord?: AuditEvent[] },
+  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'accounts'>,
+  input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string; locale?: Locale; alsoRecord?: AuditEvent[] },
 ): Promise<{ acr: string; amr: Amr[] }> {
   const level = authenticationLevel({
     password: input.amr.includes('pwd'),
@@ -25,6 +27,7 @@ export async function completeLogin(
   });
   await Promise.all([
     deps.lockout.clear(input.account.id),
+    input.locale && input.locale !== input.account.locale && deps.accounts.update(input.account.id, { locale: input.locale }),
     deps.audit.record(...(input.alsoRecord ?? []), {
       type: 'login.succeeded',
       tenantId: input.account.tenantId,

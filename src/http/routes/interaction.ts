@@ -16,6 +16,7 @@ import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
 import type { AuditEvent } from '../../stores/audit-events.js';
 import type { LoginProgress } from '../../stores/login-progress.js';
+import { RemembranceStore } from '../../stores/remembrances.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { BrowserCookie } from '../browser-cookie.js';
 import type { Csrf } from '../csrf.js';
@@ -37,9 +38,9 @@ const recoveryForm = z.object({ recovery_code: fields.recovery_code });
 const emptyForm = z.object({});
 
 /**
- * The screens of an authorization request (DESIGN §2 rule 7, 8): the password, then — unless this
- * browser is remembered — the code, the recovery code, or enrollment; all inside one interaction.
- * Each handler reads its form, calls a flow, and renders the next screen or finishes.
+ * The screens of an authorization request (docs/rules.md, rules 7 and 8): the password, then —
+ * unless this browser is remembered — the code, the recovery code, or enrollment; all inside one
+ * interaction. Each handler reads its form, calls a flow, and renders the next screen or finishes.
  */
 export function interactionRoutes(deps: InteractionRouteDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
@@ -86,16 +87,33 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     }
   };
 
+  /**
+   * This browser's remembrance after the login, always under a fresh token: written after a code,
+   * moved when the remembrance let the login skip the code (so a planted or leaked token is never
+   * the one that counts afterwards).
+   */
+  const renewRemembrance = async (ctx: Context, tenant: Tenant, account: Account, amr: Amr[], remembered: boolean) => {
+    const hours = rememberHours(tenant, account, amr);
+    const previous = deps.browser.read(ctx, account.id);
+    const fresh = RemembranceStore.newBrowserToken();
+    if (hours > 0) {
+      await flows.remembrances.remember(account.id, fresh, hours);
+      deps.browser.set(ctx, account.id, fresh, hours * 3600);
+      if (previous) await flows.remembrances.forget(account.id, previous);
+    } else if (remembered && previous) {
+      const left = await flows.remembrances.renew(account.id, previous, fresh);
+      if (left > 0) deps.browser.set(ctx, account.id, fresh, left);
+    }
+  };
+
   /** The end of a login: acr/amr, the browser remembered after a code, the interaction finished. */
   const finish = async (ctx: Context, interaction: PendingInteraction, tenant: Tenant, account: Account, amr: Amr[], remembered = false, alsoRecord?: AuditEvent[]) => {
-    const hours = rememberHours(tenant, account, amr);
     const [done] = await Promise.all([
-      completeLogin(flows, { account, amr, remembered, clientId: interaction.clientId, ip: ctx.ip, alsoRecord }),
+      completeLogin(flows, { account, amr, remembered, clientId: interaction.clientId, ip: ctx.ip, locale: ctx.state.locale, alsoRecord }),
       flows.progress.clear(interaction.uid),
-      hours > 0 &&
-        flows.remembrances.remember(account.id, deps.browser.ensure(ctx), hours).catch((error: Error) => {
-          ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
-        }),
+      renewRemembrance(ctx, tenant, account, amr, remembered).catch((error: Error) => {
+        ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time');
+      }),
     ]);
     await deps.interactions.finishLogin(ctx, { accountId: account.id, acr: done.acr, amr: done.amr });
   };
@@ -113,7 +131,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const decision = await chooseSecondStep(flows, {
       account,
       tenant,
-      browserToken: deps.browser.read(ctx),
+      browserToken: deps.browser.read(ctx, account.id),
       twoFactorRequested: requestsTwoFactor(interaction.params.acr_values),
       maxAgeGiven: interaction.params.max_age !== undefined,
     });
