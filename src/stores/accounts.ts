@@ -107,7 +107,7 @@ export class AccountStore {
         roles: JSON.stringify(input.pool === 'staff' ? (input.roles ?? []) : []) as never,
         email_verified: input.emailVerified ?? false,
         disabled: input.disabled ?? false,
-        // DESIGN §1: requiring 2FA for one account is for staff only
+        // requiring 2FA for one account is for staff only (docs/rules.md, rules 3 and 5)
         two_factor_required: input.pool === 'staff' && (input.twoFactorRequired ?? false),
       })
       .returning('*');

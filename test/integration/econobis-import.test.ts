@@ -133,7 +133,7 @@ describe.each(storeModes)('importing an Econobis export (%s)', (mode) => {
     expect(recovery.html().querySelector('form[action$="/recovery"] input[name=recovery_code]')).not.toBeNull();
     const enroll = await browser.submit(recovery, { recovery_code: people.lid1.recoveryCode!.toLowerCase() }, s.portalRp.isCallback);
     expect(enroll.status).toBe(200);
-    // rule 8: 2FA is reset and enrollment offered; the member may skip it
+    // docs/rules.md, rule 8: 2FA is reset and enrollment offered; the member may skip it
     const skipped = await browser.submit(enroll, {}, s.portalRp.isCallback, '/enroll/skip');
     expect((await s.portalRp.exchange(skipped.url, request)).claims()).toMatchObject({ amr: ['pwd', 'rec'] });
 
