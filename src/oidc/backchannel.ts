@@ -4,9 +4,10 @@ import type { Logger } from '../log.js';
 export const BACKCHANNEL_TIMEOUT_MS = 5000;
 
 /**
- * Waits before the retries of a back-channel logout that failed for a passing reason: the relying
- * party could not be reached, or answered 5xx (a restart, a full Apache pool). A refusal (4xx) or
- * a timeout is not retried: the former will not change, the latter already held the RP for 5 s.
+ * Waits before the retries of a back-channel logout that failed for a reason that may pass: the
+ * relying party could not be reached, did not answer within the timeout (an Apache pool with every
+ * worker busy), or answered 5xx (a restart). A refusal (4xx, a redirect) is not retried: it will not
+ * change. The retries run in the background, so at most 3 attempts, none on a request's path.
  */
 export const RETRY_DELAYS_MS = [500, 2000] as const;
 
@@ -27,10 +28,13 @@ function describeFailure(error: unknown): { status?: number; error?: string; cau
   return { error: failure?.name === 'TimeoutError' ? `no answer within ${BACKCHANNEL_TIMEOUT_MS / 1000} s` : String(failure?.message ?? error), ...(cause ? { cause } : {}) };
 }
 
-function isPassing(error: unknown): boolean {
+/** True for a failure that a later attempt may not have (see RETRY_DELAYS_MS). */
+export function mayPass(error: unknown): boolean {
   const failure = describeFailure(error);
   if (failure.status !== undefined) return failure.status >= 500;
-  return (error as Error | undefined)?.name === 'TypeError'; // fetch failed: refused, reset, DNS (by name: undici's realm is not the caller's)
+  // fetch failed (refused, reset, DNS) or the timeout; by name, as undici's realm is not always the caller's
+  const name = (error as Error | undefined)?.name;
+  return name === 'TypeError' || name === 'TimeoutError';
 }
 
 /**
@@ -65,7 +69,7 @@ export class BackchannelLogouts {
   /** Attempt `attempt` failed: retried later when the reason may pass, else logged and counted. */
   attemptFailed(client: BackchannelClient, accountId: string, sid: string, error: unknown, attempt: number, log: Logger = this.log): void {
     const delay = this.retryDelaysMs[attempt - 1];
-    if (delay !== undefined && isPassing(error)) {
+    if (delay !== undefined && mayPass(error)) {
       setTimeout(() => {
         client.backchannelLogout(accountId, sid).then(
           () => this.delivered(),
