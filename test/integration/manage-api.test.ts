@@ -286,7 +286,7 @@ describe.each(storeModes)('management API (%s)', (mode) => {
     }
   });
 
-  describe('the role table of DESIGN §2, every cell', () => {
+  describe('the role table (docs/rules.md § Role table), every cell', () => {
     let n = 0;
     test.each(CASES)('$actor: $action ($target) → $expected', async ({ actor, action, target, expected }) => {
       const spec = ACTIONS[action]!;
