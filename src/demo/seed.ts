@@ -44,6 +44,7 @@ export async function seedDemo(stores: Stores, config: Config): Promise<{ instru
       `    staff (Econobis):  ${DEMO.staffEmail}`,
       `    member (portal):   ${DEMO.portalEmail}`,
       `    password (both):   ${password}`,
+      `  Admin console:     ${config.issuer}/admin/${DEMO.tenant} (staff account; 2FA is set up at its first sign-in)`,
       `  Discovery: ${config.issuer}/.well-known/openid-configuration`,
       '',
     ].join('\n'),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, messageOf, type Page } from '../helpers/browser.js';
 import { consolePage, csrfOf, post, postForm, signInToConsole } from '../helpers/admin-console.js';
@@ -10,6 +11,10 @@ import { useScenario } from '../helpers/scenario.js';
 import { seedTenant, type SeededAccount } from '../helpers/seed.js';
 import { storeModes } from '../helpers/stores.js';
 import { CONSOLE_IDLE_SECONDS } from '../../src/http/admin/console-session.js';
+import { clientId } from '../../src/cli/validation.js';
+import { DEMO, seedDemo } from '../../src/demo/seed.js';
+import { ADMIN_CLIENT_PREFIX } from '../../src/oidc/admin-client.js';
+import { startServer } from '../helpers/server.js';
 
 /**
  * The admin console (issue 15) through the real login with real TOTP codes: who gets in, every
@@ -370,4 +375,26 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
       expect((await consolePage(s.server, keyUserBrowser, slug(), '/overview?page=999')).status).toBe(404);
     });
   });
+});
+
+describe('the demo (npm start)', () => {
+  test('the demo’s staff account opens /admin/demo at once: key user and coop_admin, 2FA set up at the first sign-in', async () => {
+    const server = await startServer('embedded');
+    try {
+      const demo = await seedDemo(server.sleutel.stores, server.config);
+      expect(demo?.instructions).toContain(`${server.url}/admin/demo`);
+      const password = fs.readFileSync(path.join(server.config.dataDir, 'demo-credentials.txt'), 'utf8').trim();
+      const staff = (await server.sleutel.stores.accounts.findByEmail((await server.sleutel.stores.tenants.findBySlug('demo'))!.id, 'staff', DEMO.staffEmail))!;
+      const { page } = await signInToConsole(server, 'demo', { id: staff.id, email: DEMO.staffEmail, password }, { clock: new CodeClock() });
+      expect(page.status).toBe(200);
+      expect(page.html().querySelectorAll('nav a').map((a) => a.text)).toEqual(['Gebruikers', 'Portal gebruikers', 'Coöperatie', 'Overzicht']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+test('the CLI refuses client ids of the admin console’s reserved prefix', () => {
+  expect(clientId.safeParse(`${ADMIN_CLIENT_PREFIX}demo`).success).toBe(false);
+  expect(clientId.safeParse('demo-econobis').success).toBe(true);
 });
