@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, messageOf, type Page } from '../helpers/browser.js';
 import { consolePage, csrfOf, post, postForm, signInToConsole } from '../helpers/admin-console.js';
-import { CodeClock, createAccount, enable2fa, isChallenge, isEnrollment, outboxFiles } from '../helpers/manage.js';
+import { apiFor, CodeClock, createAccount, enable2fa, isChallenge, isEnrollment, loginForManage, outboxFiles } from '../helpers/manage.js';
 import { passwordStep } from '../helpers/two-factor.js';
 import { keys } from '../../src/oidc/adapter.js';
 import { useScenario } from '../helpers/scenario.js';
@@ -33,6 +33,8 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
   let keyUserBrowser: Browser;
   let coopAdmin: SeededAccount;
   let coopAdminBrowser: Browser;
+  /** the TOTP secrets the two enrolled during their first console sign-in */
+  const secrets = new Map<string, string>();
   const slug = () => s.seeded.slug;
   const accounts = () => s.server.sleutel.stores.accounts;
   const audit = (type: string) => s.server.sleutel.stores.audit.list({ tenantId: s.seeded.tenantId, type });
@@ -45,6 +47,8 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
     expect(c.page.status).toBe(200);
     keyUserBrowser = k.browser;
     coopAdminBrowser = c.browser;
+    secrets.set(keyUser.id, k.secret!);
+    secrets.set(coopAdmin.id, c.secret!);
   });
 
   describe('signing in', () => {
@@ -350,6 +354,43 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
       page = await post(coopAdminBrowser, page, '/require-all');
       expect(messageOf(page)).toContain('niet meer verplicht');
       expect((await s.server.sleutel.stores.tenants.findById(s.seeded.tenantId))!.policy.require_two_factor_for_all_staff).toBe(false);
+    });
+  });
+
+  describe('one set of rules: the console and /manage/v1 answer alike', () => {
+    test.each(['key_user', 'coop_admin'] as const)('%s: allowed and refused the same actions on both', async (role) => {
+      const actor = role === 'key_user' ? keyUser : coopAdmin;
+      const browser = role === 'key_user' ? keyUserBrowser : coopAdminBrowser;
+      const { tokens } = await loginForManage(s.server, s.staffRp, actor, () => clock.next(secrets.get(actor.id)!));
+      const api = apiFor(s.server, tokens.access_token);
+      const csrf = csrfOf(await consolePage(s.server, browser, slug(), '/users'));
+      /** the console's answer to a form, without following its redirect: 303 (done) counts as 200 */
+      const consoleAnswer = async (path: string, form: Record<string, string>) => {
+        const page = await browser.request(`${s.server.url}/admin/${slug()}${path}`, { method: 'POST', form: { csrf, ...form } });
+        return page.status === 303 ? 200 : page.status;
+      };
+      const staff = () => createAccount(s.server, s.seeded.tenantId, 'staff', [], { prefix: `same-${role}`, hashed: false });
+      const portal = () => createAccount(s.server, s.seeded.tenantId, 'portal', [], { prefix: `same-${role}`, hashed: false });
+      const cases: [string, (id: string) => Promise<number>, (id: string) => Promise<number>, () => Promise<SeededAccount>][] = [
+        ['require 2FA of a staff member', (id) => consoleAnswer(`/users/${id}/required`, { required: 'yes' }), async (id) => (await api('PUT', `/tenants/${slug()}/accounts/${id}/two-factor/requirement`, { required: true })).status, staff],
+        ['reset a staff member', (id) => consoleAnswer(`/users/${id}/reset`, {}), async (id) => (await api('DELETE', `/tenants/${slug()}/accounts/${id}/two-factor`)).status, staff],
+        ['reset a portal member', (id) => consoleAnswer(`/portal/${id}/reset`, {}), async (id) => (await api('DELETE', `/tenants/${slug()}/accounts/${id}/two-factor`)).status, portal],
+        ['unblock a staff member', (id) => consoleAnswer(`/users/${id}/unblock`, {}), async (id) => (await api('POST', `/tenants/${slug()}/accounts/${id}/unblock`)).status, staff],
+        ['disable a staff member', (id) => consoleAnswer(`/users/${id}/disabled`, { disabled: 'yes' }), async (id) => (await api('PATCH', `/tenants/${slug()}/accounts/${id}`, { disabled: true })).status, staff],
+        ['set the tenant policy', () => consoleAnswer('/cooperation/require-all', { require_all: 'no' }), async () => (await api('PUT', `/tenants/${slug()}/policy`, { require_two_factor_for_all_staff: false })).status, staff],
+      ];
+      const answers: Record<string, { console: number; api: number }> = {};
+      for (const [name, viaConsole, viaApi, target] of cases) {
+        answers[name] = { console: await viaConsole((await target()).id), api: await viaApi((await target()).id) };
+      }
+      for (const [name, answer] of Object.entries(answers)) expect({ name, ...answer }).toEqual({ name, console: answer.api, api: answer.api });
+      // the role table itself (DESIGN §2), as both surfaces apply it
+      const allowed = Object.fromEntries(Object.entries(answers).map(([name, a]) => [name, a.api < 300]));
+      expect(allowed).toEqual(
+        role === 'key_user'
+          ? { 'require 2FA of a staff member': true, 'reset a staff member': true, 'reset a portal member': true, 'unblock a staff member': true, 'disable a staff member': true, 'set the tenant policy': false }
+          : { 'require 2FA of a staff member': false, 'reset a staff member': false, 'reset a portal member': true, 'unblock a staff member': false, 'disable a staff member': false, 'set the tenant policy': true },
+      );
     });
   });
 
