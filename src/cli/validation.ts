@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../oidc/account-client.js';
+import { canonicalEmail, EMAIL_PROBLEMS } from '../policy/email-address.js';
 import { ADMIN_CLIENT_PREFIX } from '../oidc/admin-client.js';
 import { CliFailure } from './output.js';
 
@@ -11,7 +12,13 @@ export const clientId = z
   .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'use letters, digits and . _ ~ - (at most 128)')
   .refine((id) => id !== ACCOUNT_CLIENT_ID, `"${ACCOUNT_CLIENT_ID}" is Sleutel's own account-page client`)
   .refine((id) => !id.startsWith(ADMIN_CLIENT_PREFIX), `"${ADMIN_CLIENT_PREFIX}…" is reserved for Sleutel's admin console clients`);
-export const email = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'is not an e-mail address');
+/** Checked and turned into its canonical form (src/policy/email-address.ts), as on the screens and the API. */
+export const email = z.string().transform((value, ctx) => {
+  const check = canonicalEmail(value);
+  if (check.ok) return check.address;
+  ctx.addIssue({ code: 'custom', message: EMAIL_PROBLEMS[check.problem] });
+  return z.NEVER;
+});
 export const secret = z.string().min(32, 'must be at least 32 characters').max(512);
 
 /** Redirect URIs are compared exactly; no fragments, and plain http only for localhost. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SleutelError } from '../errors.js';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.js';
 import { isWellFormedRecoveryCode } from '../factors/recovery-code.js';
+import { canonicalEmail, type EmailProblem } from '../policy/email-address.js';
 import { CsrfRejected, type Csrf } from './csrf.js';
 import type { Context as KoaContext } from 'koa';
 
@@ -57,12 +58,21 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer
 
 const text = () => z.string({ error: 'form.invalid_field' });
 
+const EMAIL_FORM_MESSAGES: Record<EmailProblem, string> = {
+  missing: 'form.email_missing',
+  invalid: 'form.email_invalid',
+  too_long: 'form.email_invalid',
+  non_ascii_local_part: 'form.email_non_ascii',
+};
+
 export const fields = {
-  email: text()
-    .trim()
-    .min(1, 'form.email_missing')
-    .max(320, 'form.email_invalid')
-    .regex(/^[^\s@]+@[^\s@]+$/, 'form.email_invalid'),
+  // the canonical form (src/policy/email-address.ts) is what every flow after the form sees
+  email: text().transform((value, ctx) => {
+    const check = canonicalEmail(value);
+    if (check.ok) return check.address;
+    ctx.addIssue({ code: 'custom', message: EMAIL_FORM_MESSAGES[check.problem] });
+    return z.NEVER;
+  }),
   password: text().min(1, 'form.password_missing').max(MAX_PASSWORD_LENGTH, 'form.password_too_long'),
   current_password: text().min(1, 'form.current_password_missing').max(MAX_PASSWORD_LENGTH, 'form.password_too_long'),
   // exactly six ASCII digits: "١٢٣٤٥٦" or " 123 456" are not accepted as codes

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { queryRows, type Database } from './database.js';
 import type { Pool } from '../policy/tenant-policy.js';
+import { canonicalEmail, canonicalEmailOrUndefined, EMAIL_PROBLEMS } from '../policy/email-address.js';
 
 export type Role = 'key_user' | 'coop_admin';
 export const ROLES: readonly Role[] = ['key_user', 'coop_admin'];
@@ -43,6 +44,13 @@ const toAccount = (r: Row): Account => ({
   disabled: r.disabled,
   twoFactorRequired: r.two_factor_required,
 });
+
+/** Addresses are stored in their canonical form only; the input paths refuse the others before this. */
+function storedEmail(email: string): string {
+  const check = canonicalEmail(email);
+  if (!check.ok) throw new Error(`an e-mail address that ${EMAIL_PROBLEMS[check.problem]} reached the account store`);
+  return check.address;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -101,7 +109,7 @@ export class AccountStore {
       .insert({
         tenant_id: input.tenantId,
         pool: input.pool,
-        email: input.email.trim(),
+        email: storedEmail(input.email),
         name: input.name ?? '',
         password_hash: input.passwordHash ?? null,
         roles: JSON.stringify(input.pool === 'staff' ? (input.roles ?? []) : []) as never,
@@ -114,9 +122,11 @@ export class AccountStore {
     return toAccount(row as Row);
   }
 
-  /** E-mail is unique per tenant and pool, compared case-insensitively. */
+  /** E-mail is unique per tenant and pool in its canonical form (policy/email-address.ts); a refused address finds nothing. */
   async findByEmail(tenantId: string, pool: Pool, email: string): Promise<Account | undefined> {
-    const [row] = await queryRows<Row>(this.db, 'select * from accounts where tenant_id = ? and pool = ? and lower(email) = lower(?) limit 1', [tenantId, pool, email.trim()]);
+    const address = canonicalEmailOrUndefined(email);
+    if (address === undefined) return undefined;
+    const [row] = await queryRows<Row>(this.db, 'select * from accounts where tenant_id = ? and pool = ? and email = ? limit 1', [tenantId, pool, address]);
     const account = row && toAccount(row);
     if (account) this.keep(account);
     return account;
@@ -155,7 +165,11 @@ export class AccountStore {
   async list(tenantId: string, filter: { pool?: Pool; email?: string } = {}): Promise<Account[]> {
     const q = this.db<Row>('accounts').where({ tenant_id: tenantId }).orderBy([{ column: 'pool' }, { column: 'email' }]).limit(1000);
     if (filter.pool) q.where({ pool: filter.pool });
-    if (filter.email) q.whereRaw('lower(email) = lower(?)', [filter.email.trim()]);
+    if (filter.email) {
+      const address = canonicalEmailOrUndefined(filter.email);
+      if (address === undefined) return [];
+      q.where({ email: address });
+    }
     return (await q).map(toAccount);
   }
 
@@ -165,7 +179,7 @@ export class AccountStore {
   ): Promise<Account | undefined> {
     const changes: Record<string, unknown> = { updated_at: this.db.fn.now() };
     if (patch.name !== undefined) changes.name = patch.name;
-    if (patch.email !== undefined) changes.email = patch.email.trim();
+    if (patch.email !== undefined) changes.email = storedEmail(patch.email);
     if (patch.emailVerified !== undefined) changes.email_verified = patch.emailVerified;
     if (patch.roles !== undefined) changes.roles = JSON.stringify(patch.roles);
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;

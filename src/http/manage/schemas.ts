@@ -1,12 +1,25 @@
 import { z } from 'zod';
 import { MAX_PASSWORD_LENGTH } from '../../factors/password.js';
+import { MIN_PASSWORD_LENGTH } from '../../policy/password-rules.js';
+import { MAX_ISSUER_LENGTH, MAX_MIN_PASSWORD_LENGTH, MAX_REMEMBER_HOURS } from '../../policy/tenant-policy.js';
+import { canonicalEmail, EMAIL_PROBLEMS } from '../../policy/email-address.js';
 
 /** The management API's inputs and outputs; the router validates with them and the OpenAPI document is generated from them. */
 export const tenantSlug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'is not a tenant slug');
 export const accountId = z.uuid({ message: 'is not an account id (UUID)' });
 const pool = z.enum(['staff', 'portal']);
 const role = z.enum(['key_user', 'coop_admin']);
-const email = z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'is not an e-mail address');
+/** Checked and turned into its canonical form (src/policy/email-address.ts): the API answers with that form. */
+const email = z
+  .string()
+  .max(320)
+  .describe('an e-mail address; the answer holds its canonical form (lowercase ASCII before the @, the domain in IDNA ASCII form)')
+  .transform((value, ctx) => {
+    const check = canonicalEmail(value);
+    if (check.ok) return check.address;
+    ctx.addIssue({ code: 'custom', message: EMAIL_PROBLEMS[check.problem] });
+    return z.NEVER;
+  });
 const name = z.string().trim().max(200);
 
 export const tenantParams = z.object({ tenant: tenantSlug });
@@ -31,14 +44,15 @@ export const requirementBody = z.strictObject({ required: z.boolean() });
 
 export const policyQuery = z.strictObject({ preview: z.literal('require_two_factor_for_all_staff').optional() });
 
-const hours = z.number().int().min(0).max(720);
-const minLength = z.number().int().min(8).max(64);
+const hours = z.number().int().min(0).max(MAX_REMEMBER_HOURS);
+const minLength = z.number().int().min(MIN_PASSWORD_LENGTH).max(MAX_MIN_PASSWORD_LENGTH);
+const issuer = z.string().trim().min(1).max(MAX_ISSUER_LENGTH);
 export const policyBody = z
   .strictObject({
     require_two_factor_for_all_staff: z.boolean().optional(),
     remember_two_factor_hours: z.strictObject({ staff: hours.optional(), portal: hours.optional() }).optional(),
     forget_two_factor_on_logout: z.boolean().optional(),
-    totp_issuer: z.strictObject({ staff: z.string().trim().min(1).max(100).optional(), portal: z.string().trim().min(1).max(100).optional() }).optional(),
+    totp_issuer: z.strictObject({ staff: issuer.optional(), portal: issuer.optional() }).optional(),
     min_password_length: z.strictObject({ staff: minLength.optional(), portal: minLength.optional() }).optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'nothing to change');
@@ -62,6 +76,7 @@ export const accountView = z.object({
   disabled: z.boolean(),
   two_factor: twoFactorStatus,
   locked_for_seconds: z.number().int(),
+  pending_email: z.string().optional().describe('a new address waiting for the confirmation link sent to it; the account keeps `email` until then'),
 });
 export const accountList = z.object({ accounts: z.array(accountView) });
 

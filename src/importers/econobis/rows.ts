@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isBcryptHash } from '../../factors/password.js';
 import { isImportedRecoveryCode } from '../../factors/recovery-code.js';
 import { isUsableTotpSecret } from '../../factors/totp.js';
+import { canonicalEmail, EMAIL_PROBLEMS } from '../../policy/email-address.js';
 import type { Role } from '../../stores/accounts.js';
 import type { Pool } from '../../policy/tenant-policy.js';
 import { ImportFailure, parseDateTime, rowSchemas, type PortalRow, type StaffRow } from './export-file.js';
@@ -96,6 +97,9 @@ function readRow(ref: RowRef, raw: unknown, open: (field: string, encrypted: str
   }
   const row: PortalRow & Partial<Pick<StaffRow, 'roles' | 'require_two_factor_authentication'>> = parsed.data;
   const notes: string[] = [];
+  // the canonical form decides which account a row is (the same as for sign-in and reset)
+  const address = canonicalEmail(row.email);
+  if (!address.ok) throw new RowRefused(`email: ${EMAIL_PROBLEMS[address.problem]}`);
 
   const roles: Role[] = [];
   for (const name of row.roles ?? []) {
@@ -122,7 +126,7 @@ function readRow(ref: RowRef, raw: unknown, open: (field: string, encrypted: str
   const profile = { name: row.name, roles, disabled: !row.active, twoFactorRequired: row.require_two_factor_authentication ?? false };
   return {
     ...ref,
-    email: row.email,
+    email: address.address,
     ...profile,
     passwordHash: row.password,
     twoFactor,
@@ -152,11 +156,12 @@ function firstRecoveryCode(json: string): string {
 /** Two rows with one address in a pool: which of them is the person is unknown, so neither is taken. */
 function refuseDuplicates(result: ReadRows): void {
   const byEmail = new Map<string, Candidate[]>();
-  for (const c of result.candidates) byEmail.set(c.email.toLowerCase(), [...(byEmail.get(c.email.toLowerCase()) ?? []), c]);
+  // candidates carry canonical addresses: equal strings are the same address
+  for (const c of result.candidates) byEmail.set(c.email, [...(byEmail.get(c.email) ?? []), c]);
   const duplicates = new Set([...byEmail.values()].filter((group) => group.length > 1).flat());
   if (duplicates.size === 0) return;
   for (const c of duplicates) {
-    const others = byEmail.get(c.email.toLowerCase())!.filter((o) => o !== c).map((o) => `#${o.econobisId ?? `row ${o.index}`}`);
+    const others = byEmail.get(c.email)!.filter((o) => o !== c).map((o) => `#${o.econobisId ?? `row ${o.index}`}`);
     result.refusals.push({ pool: c.pool, index: c.index, econobisId: c.econobisId, email: c.email, reason: `duplicate e-mail address: also used by ${others.join(', ')} in this export` });
   }
   result.candidates = result.candidates.filter((c) => !duplicates.has(c));
