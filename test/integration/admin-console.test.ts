@@ -208,6 +208,10 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
       expect((await accounts().findById(target.id))!.roles).toEqual(['key_user']);
       const refused = await post(keyUserBrowser, page, '/roles', { key_user: 'on', coop_admin: 'on' });
       expect(refused.status).toBe(403);
+      // shown inside the console: its navigation, why, and a way back
+      expect(messageOf(refused)).toContain('U mag dit niet doen');
+      expect(refused.html().querySelector('nav.admin-nav')).not.toBeNull();
+      expect(refused.html().querySelector(`a[href="/admin/${slug()}/users"]`)).not.toBeNull();
       expect((await accounts().findById(target.id))!.roles).toEqual(['key_user']);
     });
 

@@ -34,7 +34,10 @@ export class ConsoleSessions {
     return `admin-console:${createHash('sha256').update(token).digest('base64url')}`;
   }
 
+  /** A new session with a new token; a session this browser had before ends (no fixation, nothing left behind). */
   async open(ctx: Context, session: Omit<ConsoleSession, 'since'>): Promise<void> {
+    const previous = ctx.cookies.get(this.cookie);
+    if (previous && /^[A-Za-z0-9_-]{43}$/.test(previous)) await this.kv.delete(this.key(previous));
     const token = randomBytes(32).toString('base64url');
     await this.kv.set(this.key(token), JSON.stringify({ ...session, since: Math.floor(Date.now() / 1000) }), CONSOLE_IDLE_SECONDS);
     ctx.cookies.set(this.cookie, token, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', signed: false, overwrite: true });

@@ -80,7 +80,9 @@ export function consoleKit(deps: ConsoleDeps) {
       await sessions.end(ctx);
       throw new Forbidden('admin.refused', 'the console is for staff with the key_user or coop_admin role who signed in with 2FA');
     }
-    return { actor: { kind: 'user', tenantId: account.tenantId, accountId: account.id, roles: account.roles }, account, tenant, slug };
+    const me: Operator = { actor: { kind: 'user', tenantId: account.tenantId, accountId: account.id, roles: account.roles }, account, tenant, slug };
+    ctx.state.consoleOperator = me;
+    return me;
   };
 
   /** For a screen (GET): the operator, or a redirect into the sign-in (then undefined). */
@@ -127,7 +129,24 @@ export function consoleKit(deps: ConsoleDeps) {
     ctx.redirect(notice ? `${url}${url.includes('?') ? '&' : '?'}notice=${notice}` : url);
   };
 
-  return { sessions, render, tenantOf, operator, viewer, action, show, back };
+  /**
+   * A refusal or bad input met while signed in to this cooperative's console is shown inside the
+   * console (its navigation, the message, a way back) with the error's status; anything else goes
+   * on to the common error page (errorPage), as on every other screen.
+   */
+  const guard = (handler: (ctx: Context) => Promise<void>) => async (ctx: Context) => {
+    try {
+      await handler(ctx);
+    } catch (error) {
+      const me = ctx.state.consoleOperator as Operator | undefined;
+      if (!(error instanceof SleutelError) || error.status >= 500 || !me || me.tenant.slug !== me.slug) throw error;
+      const section = ['users', 'portal', 'cooperation', 'overview'].find((name) => ctx.path.startsWith(`/admin/${me.slug}/${name}`)) ?? 'users';
+      const messageKey = error.messageKey === 'error.forbidden' ? 'admin.forbidden' : error.messageKey;
+      show(ctx, me, 'admin-error', section, { title: 'error.title', messageKey, code: error.code, detail: error.message, back: `/admin/${me.slug}/${section}` }, error.status);
+    }
+  };
+
+  return { sessions, render, tenantOf, operator, viewer, action, show, back, guard };
 }
 
 export type ConsoleKit = ReturnType<typeof consoleKit>;

@@ -35,15 +35,15 @@ export function cooperationRoutes(kit: ConsoleKit, deps: { flows: AdminDependenc
     if (permission(me.actor, 'set_policy', 'tenant') !== 'allowed') throw new Forbidden('error.forbidden', 'the cooperation screen is for coop_admin');
   };
 
-  router.get('/', async (ctx) => {
+  router.get('/', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     onlyCoopAdmin(me);
     const { policy } = await getPolicy(flows, me.actor, me.slug, false, ctx.ip);
     kit.show(ctx, me, 'admin-cooperation', 'cooperation', { title: 'admin.cooperation_title', policy });
-  });
+  }));
 
-  router.get('/require-all', async (ctx) => {
+  router.get('/require-all', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     onlyCoopAdmin(me);
@@ -59,15 +59,15 @@ export function cooperationRoutes(kit: ConsoleKit, deps: { flows: AdminDependenc
       confirm: 'admin.require_all_confirm',
       cancel: `/admin/${me.slug}/cooperation`,
     });
-  });
+  }));
 
-  router.post('/require-all', async (ctx) => {
+  router.post('/require-all', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, requireAllForm);
     await setPolicy(flows, me.actor, me.slug, { require_two_factor_for_all_staff: data.require_all === 'yes' }, ctx.ip);
     kit.back(ctx, me, '/cooperation', data.require_all === 'yes' ? 'require_all_on' : 'require_all_off');
-  });
+  }));
 
-  router.post('/settings', async (ctx) => {
+  router.post('/settings', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, settingsForm);
     const issuer: Record<string, string> = {};
     if (data.issuer_staff) issuer.staff = data.issuer_staff;
@@ -84,7 +84,7 @@ export function cooperationRoutes(kit: ConsoleKit, deps: { flows: AdminDependenc
       ctx.ip,
     );
     kit.back(ctx, me, '/cooperation', 'policy');
-  });
+  }));
 
   return router;
 }

@@ -18,7 +18,7 @@ export function overviewRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies
   const router = new Router({ prefix: '/admin/:slug/overview' });
   const { flows } = deps;
 
-  router.get('/', async (ctx) => {
+  router.get('/', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     const query = strictQuery(ctx, ['account', 'type', 'period', 'page']);
@@ -53,7 +53,7 @@ export function overviewRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies
       page,
       pages,
     });
-  });
+  }));
 
   return router;
 }

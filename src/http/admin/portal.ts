@@ -21,7 +21,7 @@ export function portalRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies }
     return view;
   };
 
-  router.get('/', async (ctx) => {
+  router.get('/', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     const query = strictQuery(ctx, ['q', 'page', 'notice']);
@@ -30,9 +30,9 @@ export function portalRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies }
     const found = await searchAccounts(flows, me.actor, me.slug, { pool: 'portal', query: q, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }, ctx.ip);
     const pages = checkPage(page, found.total, PAGE_SIZE);
     kit.show(ctx, me, 'admin-portal', 'portal', { title: 'admin.portal_title', accounts: found.accounts, total: found.total, q, page, pages });
-  });
+  }));
 
-  router.get('/:id/reset', async (ctx) => {
+  router.get('/:id/reset', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     const account = await portalAccount(me, accountIdOf(ctx), ctx.ip);
@@ -44,14 +44,14 @@ export function portalRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies }
       confirm: 'admin.reset_confirm',
       cancel: `/admin/${me.slug}/portal`,
     });
-  });
+  }));
 
-  router.post('/:id/reset', async (ctx) => {
+  router.post('/:id/reset', kit.guard(async (ctx) => {
     const { me } = await kit.action(ctx, emptyForm);
     const account = await portalAccount(me, accountIdOf(ctx), ctx.ip);
     await resetTwoFactor(flows, me.actor, me.slug, account.id, ctx.ip);
     kit.back(ctx, me, `/portal?q=${encodeURIComponent(account.email)}`, 'reset');
-  });
+  }));
 
   return router;
 }

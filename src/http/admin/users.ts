@@ -37,7 +37,7 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
     return view;
   };
 
-  router.get('/', async (ctx) => {
+  router.get('/', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     const query = strictQuery(ctx, ['q', 'page', 'notice']);
@@ -46,37 +46,37 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
     const found = await searchAccounts(flows, me.actor, me.slug, { pool: 'staff', query: q, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }, ctx.ip);
     const pages = checkPage(page, found.total, PAGE_SIZE);
     kit.show(ctx, me, 'admin-users', 'users', { title: 'admin.users_title', accounts: found.accounts, total: found.total, q, page, pages });
-  });
+  }));
 
-  router.get('/new', async (ctx) => {
+  router.get('/new', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     kit.show(ctx, me, 'admin-invite', 'users', { title: 'admin.invite_title' });
-  });
+  }));
 
-  router.post('/', async (ctx) => {
+  router.post('/', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, inviteForm);
     const roles = rolesOf(data);
     const created = await createAccount(flows, me.actor, me.slug, { pool: 'staff', email: data.email, name: data.name, roles, invite: true }, ctx.ip);
     kit.back(ctx, me, `/users/${created.id}`, 'invited');
-  });
+  }));
 
-  router.get('/:id', async (ctx) => {
+  router.get('/:id', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     strictQuery(ctx, ['notice']);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     kit.show(ctx, me, 'admin-user', 'users', { title: 'admin.user_title', account, self: account.id === me.account.id });
-  });
+  }));
 
-  router.post('/:id/required', async (ctx) => {
+  router.post('/:id/required', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, requiredForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     await setTwoFactorRequirement(flows, me.actor, me.slug, account.id, data.required === 'yes', ctx.ip);
     kit.back(ctx, me, `/users/${account.id}`, data.required === 'yes' ? 'required_on' : 'required_off');
-  });
+  }));
 
-  router.get('/:id/reset', async (ctx) => {
+  router.get('/:id/reset', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
     if (!me) return;
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
@@ -88,37 +88,37 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
       confirm: 'admin.reset_confirm',
       cancel: `/admin/${me.slug}/users/${account.id}`,
     });
-  });
+  }));
 
-  router.post('/:id/reset', async (ctx) => {
+  router.post('/:id/reset', kit.guard(async (ctx) => {
     const { me } = await kit.action(ctx, emptyForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     await resetTwoFactor(flows, me.actor, me.slug, account.id, ctx.ip);
     kit.back(ctx, me, `/users/${account.id}`, 'reset');
-  });
+  }));
 
-  router.post('/:id/unblock', async (ctx) => {
+  router.post('/:id/unblock', kit.guard(async (ctx) => {
     const { me } = await kit.action(ctx, emptyForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     await unblockAccount(flows, me.actor, me.slug, account.id, ctx.ip);
     kit.back(ctx, me, `/users/${account.id}`, 'unblocked');
-  });
+  }));
 
-  router.post('/:id/disabled', async (ctx) => {
+  router.post('/:id/disabled', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, disabledForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     await updateAccount(flows, me.actor, me.slug, account.id, { disabled: data.disabled === 'yes' }, ctx.ip);
     kit.back(ctx, me, `/users/${account.id}`, data.disabled === 'yes' ? 'disabled' : 'enabled');
-  });
+  }));
 
-  router.post('/:id/roles', async (ctx) => {
+  router.post('/:id/roles', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, rolesForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     await updateAccount(flows, me.actor, me.slug, account.id, { roles: rolesOf(data) }, ctx.ip);
     kit.back(ctx, me, `/users/${account.id}`, 'roles');
-  });
+  }));
 
-  router.post('/:id/details', async (ctx) => {
+  router.post('/:id/details', kit.guard(async (ctx) => {
     const { me, data } = await kit.action(ctx, detailsForm);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
     const patch: { name?: string; email?: string } = {};
@@ -126,7 +126,7 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
     if (data.email.toLowerCase() !== account.email.toLowerCase()) patch.email = data.email;
     const updated = (await updateAccount(flows, me.actor, me.slug, account.id, patch, ctx.ip)) as AccountView & { pending_email?: string };
     kit.back(ctx, me, `/users/${account.id}`, updated.pending_email ? 'pending_email' : 'updated');
-  });
+  }));
 
   return router;
 }
