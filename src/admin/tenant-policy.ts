@@ -1,13 +1,7 @@
 import type { Actor } from '../policy/permissions.js';
-import type { TenantPolicy } from '../policy/tenant-policy.js';
+import { mergePolicy, type PolicyPatch } from '../policy/tenant-policy.js';
 import { notify } from '../flows/notify.js';
 import { actorName, authorize, tenantFor, type AdminDependencies } from './context.js';
-
-export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'totp_issuer' | 'min_password_length'>> & {
-  remember_two_factor_hours?: Partial<TenantPolicy['remember_two_factor_hours']>;
-  totp_issuer?: TenantPolicy['totp_issuer'];
-  min_password_length?: Partial<TenantPolicy['min_password_length']>;
-};
 
 /** The policy; with `previewRequireAll`, also how many staff a tenant-wide requirement would affect at once. */
 export async function getPolicy(deps: AdminDependencies, actor: Actor, slug: string, previewRequireAll: boolean, ip: string | null = null) {
@@ -27,13 +21,7 @@ export async function setPolicy(deps: AdminDependencies, actor: Actor, slug: str
   const tenant = await tenantFor(deps, actor, slug);
   await authorize(deps, actor, 'set_policy', 'tenant', { ip });
   const before = tenant.policy;
-  const policy: TenantPolicy = {
-    ...before,
-    ...patch,
-    remember_two_factor_hours: { ...before.remember_two_factor_hours, ...patch.remember_two_factor_hours },
-    totp_issuer: patch.totp_issuer === undefined ? before.totp_issuer : { ...patch.totp_issuer },
-    min_password_length: { ...before.min_password_length, ...patch.min_password_length },
-  };
+  const policy = mergePolicy(before, patch);
   await deps.tenants.updatePolicy(tenant.id, policy);
   let affected = 0;
   if (policy.require_two_factor_for_all_staff && !before.require_two_factor_for_all_staff) {

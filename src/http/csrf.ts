@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
 import { SleutelError } from '../errors.js';
 
 export class CsrfRejected extends SleutelError {
@@ -29,8 +30,8 @@ export class Csrf {
 
   token(ctx: Context): string {
     let value = ctx.cookies.get(this.cookieName);
-    if (!value || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
-      value = randomBytes(32).toString('base64url');
+    if (!isRandomToken(value)) {
+      value = newRandomToken();
       ctx.cookies.set(this.cookieName, value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', signed: false, overwrite: true });
     }
     return this.mac(this.keys[0]!, value);

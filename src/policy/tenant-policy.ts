@@ -24,14 +24,33 @@ export const DEFAULT_POLICY: TenantPolicy = {
   min_password_length: { staff: 8, portal: 8 },
 };
 
-export function withDefaults(stored: Partial<TenantPolicy> | null | undefined): TenantPolicy {
+/** Limits of the settable fields (the management API and the admin console check against these). */
+export const MAX_REMEMBER_HOURS = 720; // 30 days
+export const MAX_MIN_PASSWORD_LENGTH = 64;
+export const MAX_ISSUER_LENGTH = 100;
+
+/** A change to a policy, or a stored one from an older version: any field may be missing. */
+export type PolicyPatch = Partial<Omit<TenantPolicy, 'remember_two_factor_hours' | 'min_password_length'>> & {
+  remember_two_factor_hours?: Partial<TenantPolicy['remember_two_factor_hours']>;
+  min_password_length?: Partial<TenantPolicy['min_password_length']>;
+};
+
+/**
+ * `patch` over `base`: per-pool fields are merged pool by pool, except the issuer labels, which a
+ * patch replaces as a whole (a label left out of it falls back to the default).
+ */
+export function mergePolicy(base: TenantPolicy, patch: PolicyPatch | null | undefined): TenantPolicy {
   return {
-    ...DEFAULT_POLICY,
-    ...stored,
-    remember_two_factor_hours: { ...DEFAULT_POLICY.remember_two_factor_hours, ...stored?.remember_two_factor_hours },
-    totp_issuer: { ...stored?.totp_issuer },
-    min_password_length: { ...DEFAULT_POLICY.min_password_length, ...stored?.min_password_length },
+    ...base,
+    ...patch,
+    remember_two_factor_hours: { ...base.remember_two_factor_hours, ...patch?.remember_two_factor_hours },
+    totp_issuer: patch?.totp_issuer === undefined ? { ...base.totp_issuer } : { ...patch.totp_issuer },
+    min_password_length: { ...base.min_password_length, ...patch?.min_password_length },
   };
+}
+
+export function withDefaults(stored: PolicyPatch | null | undefined): TenantPolicy {
+  return mergePolicy(DEFAULT_POLICY, stored);
 }
 
 /** docs/rules.md § Terms: `Econobis {tenant name}` for staff, `Login {tenant name}` for portal users. */

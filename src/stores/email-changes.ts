@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
 import type { KeyValueStore } from './kv/key-value-store.js';
 
 /** How long the link to confirm a new e-mail address works. */
@@ -9,7 +10,6 @@ const digest = (token: string) => createHash('sha256').update(token).digest('bas
 const tokenKey = (token: string) => `email-change:token:${digest(token)}`;
 // one pending change per account: a newer request replaces the older one (its link stops working)
 const pendingKey = (accountId: string) => `email-change:{${accountId}}:pending`;
-const wellFormed = (token: unknown): token is string => typeof token === 'string' && /^[A-Za-z0-9_-]{43}$/.test(token);
 
 const tokenRecord = z.object({ accountId: z.string(), email: z.string() });
 const pendingRecord = z.object({ email: z.string(), digest: z.string() });
@@ -34,7 +34,7 @@ export class EmailChangeStore {
   constructor(private readonly kv: KeyValueStore) {}
 
   async request(accountId: string, email: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const token = newRandomToken();
     await Promise.all([
       this.kv.set(tokenKey(token), JSON.stringify({ accountId, email }), EMAIL_CHANGE_SECONDS),
       this.kv.set(pendingKey(accountId), JSON.stringify({ email, digest: digest(token) }), EMAIL_CHANGE_SECONDS),
@@ -49,14 +49,14 @@ export class EmailChangeStore {
 
   /** Looks without using it up (to show the confirmation page); only the account's newest request counts. */
   async peek(token: unknown): Promise<EmailChange | undefined> {
-    if (!wellFormed(token)) return undefined;
+    if (!isRandomToken(token)) return undefined;
     const change = parse(tokenRecord, await this.kv.get(tokenKey(token)));
     return change && (await this.isNewest(change.accountId, token)) ? change : undefined;
   }
 
   /** Uses the link up: exactly one caller gets the change, and only while it is the newest one. */
   async take(token: unknown): Promise<EmailChange | undefined> {
-    if (!wellFormed(token)) return undefined;
+    if (!isRandomToken(token)) return undefined;
     const change = parse(tokenRecord, await this.kv.take(tokenKey(token)));
     if (!change || !(await this.isNewest(change.accountId, token))) return undefined;
     await this.kv.delete(pendingKey(change.accountId));

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
 import type { KeyValueStore } from './kv/key-value-store.js';
 
 /**
@@ -10,7 +11,6 @@ export type PasswordTokenPurpose = 'reset' | 'invitation';
 export const PASSWORD_TOKEN_SECONDS: Record<PasswordTokenPurpose, number> = { reset: 60 * 60, invitation: 7 * 24 * 3600 };
 
 const key = (token: string) => `password-token:${createHash('sha256').update(token).digest('base64url')}`;
-const wellFormed = (token: unknown): token is string => typeof token === 'string' && /^[A-Za-z0-9_-]{43}$/.test(token);
 
 export interface PasswordTokenRecord {
   accountId: string;
@@ -21,21 +21,21 @@ export class PasswordTokenStore {
   constructor(private readonly kv: KeyValueStore) {}
 
   async issue(accountId: string, purpose: PasswordTokenPurpose): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const token = newRandomToken();
     await this.kv.set(key(token), JSON.stringify({ accountId, purpose }), PASSWORD_TOKEN_SECONDS[purpose]);
     return token;
   }
 
   /** Looks without using it up (to show the form). */
   async peek(token: unknown): Promise<PasswordTokenRecord | undefined> {
-    if (!wellFormed(token)) return undefined;
+    if (!isRandomToken(token)) return undefined;
     const value = await this.kv.get(key(token));
     return value ? (JSON.parse(value) as PasswordTokenRecord) : undefined;
   }
 
   /** Uses the token up; a second call (or a racing one) gets undefined. */
   async take(token: unknown): Promise<PasswordTokenRecord | undefined> {
-    if (!wellFormed(token)) return undefined;
+    if (!isRandomToken(token)) return undefined;
     const value = await this.kv.take(key(token));
     return value ? (JSON.parse(value) as PasswordTokenRecord) : undefined;
   }

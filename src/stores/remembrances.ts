@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
 import type { KeyValueStore } from './kv/key-value-store.js';
 
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url');
 // the account id is the hash tag: all of an account's keys share one Redis Cluster slot
 const key = (accountId: string, token: string) => `remember:{${accountId}}:${hash(token)}`;
 const index = (accountId: string) => `remember:{${accountId}}:index`;
-const wellFormed = (token: string | undefined): token is string => Boolean(token) && /^[A-Za-z0-9_-]{43}$/.test(token!);
 
 /**
  * "This browser passed the second factor for this account" (docs/rules.md, rule 11): the browser
@@ -16,7 +16,7 @@ export class RemembranceStore {
   constructor(private readonly kv: KeyValueStore) {}
 
   static newBrowserToken(): string {
-    return randomBytes(32).toString('base64url');
+    return newRandomToken();
   }
 
   async remember(accountId: string, browserToken: string, hours: number): Promise<void> {
@@ -31,7 +31,7 @@ export class RemembranceStore {
    * store cannot be reached: the caller then asks for the code (fail closed).
    */
   async isRemembered(accountId: string, browserToken: string | undefined, currentHours = Infinity): Promise<boolean> {
-    if (!wellFormed(browserToken) || currentHours <= 0) return false;
+    if (!isRandomToken(browserToken) || currentHours <= 0) return false;
     const rememberedAt = await this.kv.get(key(accountId, browserToken));
     return rememberedAt !== null && Date.now() - Number(rememberedAt) < currentHours * 3600_000;
   }
@@ -41,7 +41,7 @@ export class RemembranceStore {
    * to live, so renewing the token never extends it. Answers the seconds left (0: nothing moved).
    */
   async renew(accountId: string, oldToken: string, newToken: string): Promise<number> {
-    if (!wellFormed(oldToken)) return 0;
+    if (!isRandomToken(oldToken)) return 0;
     const [rememberedAt, ttl] = await Promise.all([this.kv.get(key(accountId, oldToken)), this.kv.ttl(key(accountId, oldToken))]);
     if (rememberedAt === null || ttl <= 0) return 0;
     await Promise.all([this.kv.set(key(accountId, newToken), rememberedAt, ttl), this.kv.addToSet(index(accountId), hash(newToken), ttl)]);
@@ -50,7 +50,7 @@ export class RemembranceStore {
   }
 
   async forget(accountId: string, browserToken: string): Promise<void> {
-    if (!wellFormed(browserToken)) return;
+    if (!isRandomToken(browserToken)) return;
     await Promise.all([this.kv.delete(key(accountId, browserToken)), this.kv.removeFromSet(index(accountId), hash(browserToken))]);
   }
 

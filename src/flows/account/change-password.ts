@@ -1,9 +1,9 @@
-import { verifyPassword } from '../../factors/password.js';
+import type { Locale } from '../../locale.js';
 import type { PasswordProblem } from '../../policy/password-rules.js';
 import type { Account } from '../../stores/accounts.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
-import { registerAccountFailure } from '../login/register-failure.js';
+import { checkPasswordUnderLockout } from '../password/check-password.js';
 import { newPasswordProblem, setNewPassword } from '../password/set-new-password.js';
 
 export type ChangeOutcome = { result: 'changed' } | { result: 'wrong_password' } | { result: 'locked'; seconds: number } | { result: 'rejected'; problem: PasswordProblem };
@@ -11,15 +11,12 @@ export type ChangeOutcome = { result: 'changed' } | { result: 'wrong_password' }
 /** The account page's "Wachtwoord wijzigen": the current password, then the rules; other sessions end. */
 export async function changePassword(
   deps: FlowDependencies,
-  input: { account: Account; tenant: Tenant; currentPassword: string; newPassword: string; sessionUid: string; ip: string; locale: 'nl' | 'en' },
+  input: { account: Account; tenant: Tenant; currentPassword: string; newPassword: string; sessionUid: string; ip: string; locale: Locale },
 ): Promise<ChangeOutcome> {
   const { account } = input;
-  const lockedFor = await deps.lockout.lockedFor(account.id);
-  if (lockedFor > 0) return { result: 'locked', seconds: lockedFor };
-  if (!(await verifyPassword(account.passwordHash, input.currentPassword))) {
-    const { lockedForSeconds } = await registerAccountFailure(deps, account, input.ip, input.locale);
-    return lockedForSeconds > 0 ? { result: 'locked', seconds: lockedForSeconds } : { result: 'wrong_password' };
-  }
+  const check = await checkPasswordUnderLockout(deps, { account, password: input.currentPassword, ip: input.ip, locale: input.locale });
+  if (check.result === 'locked') return { result: 'locked', seconds: check.seconds };
+  if (check.result === 'wrong') return check.lockedForSeconds > 0 ? { result: 'locked', seconds: check.lockedForSeconds } : { result: 'wrong_password' };
   const problem = await newPasswordProblem(account, input.tenant, input.newPassword);
   if (problem) return { result: 'rejected', problem };
   await setNewPassword(deps, {

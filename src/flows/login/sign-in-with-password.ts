@@ -1,8 +1,9 @@
-import { hashPassword, needsRehash, verifyPassword } from '../../factors/password.js';
+import { hashPassword, needsRehash } from '../../factors/password.js';
+import type { Locale } from '../../locale.js';
 import type { Account } from '../../stores/accounts.js';
 import type { Pool } from '../../policy/tenant-policy.js';
 import type { FlowDependencies } from '../dependencies.js';
-import { registerAccountFailure } from './register-failure.js';
+import { checkPasswordUnderLockout } from '../password/check-password.js';
 
 export interface PasswordAttempt {
   tenantId: string;
@@ -11,7 +12,7 @@ export interface PasswordAttempt {
   password: string;
   ip: string;
   clientId: string;
-  locale?: 'nl' | 'en';
+  locale?: Locale;
 }
 
 export type PasswordOutcome = { ok: true; account: Account } | { ok: false };
@@ -30,7 +31,7 @@ export async function signInWithPassword(
     deps.accounts.findByEmail(attempt.tenantId, attempt.pool, attempt.email),
     deps.ipLockout.lockedFor(attempt.ip),
   ]);
-  const [accountLockedFor, valid] = await Promise.all([account ? deps.lockout.lockedFor(account.id) : 0, verifyPassword(account?.passwordHash, attempt.password)]);
+  const check = await checkPasswordUnderLockout(deps, { account, password: attempt.password, ip: attempt.ip, locale: attempt.locale, ipLockedFor });
   const audit = (type: string, details: Record<string, unknown>) =>
     deps.audit.record({
       type,
@@ -41,14 +42,13 @@ export async function signInWithPassword(
       details: { pool: attempt.pool, client_id: attempt.clientId, ...details },
     });
 
-  if (ipLockedFor > 0 || accountLockedFor > 0) {
-    await audit('login.refused_locked', { locked: ipLockedFor > 0 ? 'ip' : 'account' });
+  if (check.result === 'locked') {
+    await audit('login.refused_locked', { locked: check.by });
     return { ok: false };
   }
-  if (!account || !valid || account.disabled) {
+  if (!account || check.result === 'wrong' || account.disabled) {
     await deps.ipLockout.registerFailure(attempt.ip);
-    if (account && !valid) await registerAccountFailure(deps, account, attempt.ip, attempt.locale);
-    await audit('login.failed', { reason: !account ? 'unknown_email' : !valid ? 'wrong_password' : 'disabled' });
+    await audit('login.failed', { reason: !account ? 'unknown_email' : check.result === 'wrong' ? 'wrong_password' : 'disabled' });
     return { ok: false };
   }
   if (account.passwordHash && needsRehash(account.passwordHash)) {

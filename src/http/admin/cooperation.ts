@@ -4,14 +4,15 @@ import type { AdminDependencies } from '../../admin/context.js';
 import { getPolicy, setPolicy } from '../../admin/tenant-policy.js';
 import { Forbidden } from '../../errors.js';
 import { permission } from '../../policy/permissions.js';
+import { MAX_ISSUER_LENGTH, MAX_REMEMBER_HOURS } from '../../policy/tenant-policy.js';
 import { type ConsoleKit, type Operator } from './console.js';
 
 const hours = z
   .string({ error: 'form.invalid_field' })
   .regex(/^[0-9]{1,3}$/, 'admin.hours_invalid')
   .transform(Number)
-  .refine((n) => n <= 720, 'admin.hours_invalid');
-const label = z.string({ error: 'form.invalid_field' }).trim().max(100, 'admin.label_too_long');
+  .refine((n) => n <= MAX_REMEMBER_HOURS, 'admin.hours_invalid');
+const label = z.string({ error: 'form.invalid_field' }).trim().max(MAX_ISSUER_LENGTH, 'admin.label_too_long');
 const settingsForm = z.object({
   remember_staff: hours,
   remember_portal: hours,

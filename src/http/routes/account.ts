@@ -137,7 +137,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     if (!me) return page(ctx, 'error', { messageKey: 'account.signed_out' }, 401);
     const form = await submittedForm(ctx, deps.csrf, unlockForm);
     if (!form.ok) return overview(ctx, me, { error: form.messageKey, status: form.status });
-    const outcome = await unlockAccountPage({ ...flows, pageState: deps.pageState }, { account: me.account, sessionUid: me.sessionUid, password: form.data.current_password, ip: ctx.ip });
+    const outcome = await unlockAccountPage({ ...flows, pageState: deps.pageState }, { account: me.account, sessionUid: me.sessionUid, password: form.data.current_password, ip: ctx.ip, locale: ctx.state.locale });
     if (outcome.result === 'wrong_password') return overview(ctx, me, { error: 'account.wrong_password', status: 401 });
     if (outcome.result === 'locked') return page(ctx, 'error', { messageKey: 'challenge.locked', minutes: Math.ceil(outcome.seconds / 60) }, 429);
     back(ctx, 'unlocked');
