@@ -5,6 +5,8 @@ import { createAccount, getAccount, unblockAccount, updateAccount } from '../../
 import { searchAccounts } from '../../admin/search-accounts.js';
 import { resetTwoFactor, setTwoFactorRequirement } from '../../admin/two-factor.js';
 import { NotFound } from '../../errors.js';
+import { mayChangeAccount, type AccountChange } from '../../policy/dominance.js';
+import { permission, type AdminAction } from '../../policy/permissions.js';
 import type { Role } from '../../stores/accounts.js';
 import { fields } from '../forms.js';
 import { accountIdOf, checkPage, emptyForm, PAGE_SIZE, pageNumber, searchText, strictQuery, type ConsoleKit, type Operator } from './console.js';
@@ -20,6 +22,27 @@ const inviteForm = z.object({ email: fields.email, name: name.optional(), key_us
 
 const rolesOf = (data: { key_user?: string; coop_admin?: string }): Role[] =>
   [data.key_user && 'key_user', data.coop_admin && 'coop_admin'].filter(Boolean) as Role[];
+
+/**
+ * Which controls the account's page shows: those the role table (per pool) and the dominance rule
+ * (per account) allow this operator. Only a convenience — the use cases decide every action again.
+ */
+function controlsFor(me: Operator, account: AccountView) {
+  const target = { id: account.id, roles: account.roles as Role[] };
+  const may = (action: AdminAction, change: AccountChange) =>
+    permission(me.actor, action, 'staff') === 'allowed' && mayChangeAccount(me.actor, change, target).allowed;
+  return {
+    require: may('require_two_factor', 'require_two_factor'),
+    reset: may('reset_two_factor', 'reset_two_factor'),
+    unblock: may('manage_accounts', 'unblock'),
+    disable: may('manage_accounts', 'disabled'),
+    roles: may('manage_accounts', 'roles'),
+    details: may('manage_accounts', 'name'),
+    /** the roles this operator could grant or take (only ones they hold) */
+    grantable: me.account.roles,
+    outranked: !mayChangeAccount(me.actor, 'name', target).allowed,
+  };
+}
 
 /**
  * "Instellingen > Gebruikers": the staff list (searchable, paged) and per user: "Verplicht voor deze
@@ -66,7 +89,7 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
     if (!me) return;
     strictQuery(ctx, ['notice']);
     const account = await staffAccount(me, accountIdOf(ctx), ctx.ip);
-    kit.show(ctx, me, 'admin-user', 'users', { title: 'admin.user_title', account, self: account.id === me.account.id });
+    kit.show(ctx, me, 'admin-user', 'users', { title: 'admin.user_title', account, can: controlsFor(me, account) });
   }));
 
   router.post('/:id/required', kit.guard(async (ctx) => {
