@@ -234,6 +234,12 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
       page = await post(keyUserBrowser, page, '/details', { name: 'Nieuwe Naam', email: target.email });
       expect(messageOf(page)).toBe('De gegevens zijn opgeslagen.');
       expect((await accounts().findById(target.id))!.name).toBe('Nieuwe Naam');
+      // a new address counts only once it is confirmed by the link mailed to it
+      const newAddress = `nieuw-${target.email}`;
+      page = await post(keyUserBrowser, page, '/details', { name: 'Nieuwe Naam', email: newAddress });
+      expect(messageOf(page)).toContain('zodra de gebruiker het bevestigt');
+      expect(texts(page)).toContain(`wacht op bevestiging: ${newAddress}`);
+      expect((await accounts().findById(target.id))!.email).toBe(target.email);
 
       const invite = await consolePage(s.server, keyUserBrowser, slug(), '/users/new');
       const email = `uitgenodigd-${mode === 'embedded' ? 'e' : 'p'}@example.nl`;
