@@ -78,6 +78,31 @@ describe.each(storeModes)('the admin console (%s)', (mode) => {
       expect(texts(second.page)).toContain(admin.email);
     });
 
+    test('the sign-in is an authorization request of the console’s own client: code + PKCE S256, acr_values 2fa, state', async () => {
+      const start = await new Browser().request(`${s.server.url}/admin/${slug()}/sign-in`);
+      expect(start.status).toBe(302);
+      const auth = new URL(start.headers.get('location')!, s.server.url);
+      expect(auth.pathname).toBe('/auth');
+      expect(Object.fromEntries(auth.searchParams)).toMatchObject({
+        client_id: `sleutel-admin-${slug()}`,
+        response_type: 'code',
+        redirect_uri: `${s.server.url}/admin/${slug()}/callback`,
+        code_challenge_method: 'S256',
+        acr_values: 'urn:sleutel:acr:2fa',
+      });
+      expect(auth.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(auth.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      const client = await s.server.sleutel.stores.clients.find(`sleutel-admin-${slug()}`);
+      expect(client).toMatchObject({ tenantId: s.seeded.tenantId, pool: 'staff', secret: undefined });
+    });
+
+    test('in English with Accept-Language: en', async () => {
+      const admin = await createAccount(s.server, s.seeded.tenantId, 'staff', ['key_user'], { prefix: 'english' });
+      const { page } = await signInToConsole(s.server, slug(), admin, { clock, browser: new Browser('en') });
+      expect(page.html().querySelector('h1')?.text).toBe('Users');
+      expect(page.html().querySelectorAll('nav a').map((a) => a.text)).toEqual(['Users', 'Portal users', 'Overview']);
+    });
+
     test('staff without a role are refused with a clear page and get no console session', async () => {
       const plain = await createAccount(s.server, s.seeded.tenantId, 'staff', [], { prefix: 'plain' });
       const { browser, page } = await signInToConsole(s.server, slug(), plain, { clock });
