@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { MemoryStore, type KeyValueStore } from '../../src/stores/kv/index.js';
+import { MemoryStore, RedisStore, type KeyValueStore } from '../../src/stores/kv/index.js';
+import { haveRedisTopologies, RedisClusterSet, RedisSentinelSet, redisTopologiesSkipReason } from '../helpers/redis-topologies.js';
 import { createRedisStore } from '../helpers/stores.js';
 
 /**
  * The KeyValueStore contract, run against every implementation: the in-process store always, Redis
- * when REDIS_URL is set. Both must behave the same, since embedded mode stands in for production.
+ * when REDIS_URL is set, and a Redis Cluster and a Sentinel set of the test's own (from Debian's
+ * redis-server). All must behave the same, since embedded mode stands in for production.
  */
 interface Subject {
   store: KeyValueStore;
@@ -44,12 +46,35 @@ function redisSubject(): Subject {
   };
 }
 
-const subjects: [string, () => Subject][] = [['MemoryStore', memorySubject]];
+/** Four connections with a key prefix (it must apply on every topology, scripts' keys included). */
+async function topologySubject(servers: RedisClusterSet | RedisSentinelSet): Promise<Subject> {
+  const prefix = `test:${randomBytes(6).toString('hex')}:`;
+  const [store, ...others] = Array.from({ length: 4 }, () => new RedisStore(servers.topology, { keyPrefix: prefix }));
+  return {
+    store: store!,
+    peers: [store!, ...others],
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    dispose: async () => {
+      await Promise.all([store!, ...others].map((s) => s.close()));
+      await servers.stop();
+    },
+  };
+}
+
+const subjects: [string, () => Subject | Promise<Subject>][] = [['MemoryStore', memorySubject]];
 if (process.env.REDIS_URL) subjects.push(['RedisStore', redisSubject]);
+if (haveRedisTopologies) {
+  subjects.push(['RedisStore on a 3-master Redis Cluster', async () => topologySubject(await RedisClusterSet.start())]);
+  subjects.push(['RedisStore on a Sentinel set', async () => topologySubject(await RedisSentinelSet.start())]);
+} else {
+  console.warn(redisTopologiesSkipReason);
+}
 
 let counter = 0;
 /** A key of its own for each check, so tests sharing a store cannot see each other's data. */
 const key = (name: string) => `${name}:${(counter += 1)}`;
+/** A key in braces: a Redis Cluster hash tag, so `${entry}:consumed` shares its slot (markOnce's rule). */
+const taggedKey = (name: string) => `{${key(name)}}`;
 
 const settledValues = <T>(results: PromiseSettledResult<T>[]) =>
   results.map((r) => {
@@ -61,11 +86,11 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
   let subject: Subject;
   let kv: KeyValueStore;
 
-  beforeAll(() => {
-    subject = make();
+  beforeAll(async () => {
+    subject = await make();
     kv = subject.store;
   });
-  afterAll(() => subject.dispose());
+  afterAll(() => subject?.dispose());
 
   /** Spreads `n` calls over the peers, all started before any is awaited. */
   const concurrently = <T>(n: number, call: (store: KeyValueStore, i: number) => Promise<T>) =>
@@ -107,7 +132,7 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
   });
 
   test('markOnce: marks an existing entry once, for the time the entry has left; a missing entry is not marked', async () => {
-    const entry = key('code');
+    const entry = taggedKey('code');
     const mark = `${entry}:consumed`;
     expect(await kv.markOnce(entry, mark, 'first')).toBe('missing');
     expect(await kv.get(mark)).toBeNull();
@@ -125,7 +150,7 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
   });
 
   test('markOnce under 20 concurrent calls: exactly one caller marks', async () => {
-    const entry = key('code-race');
+    const entry = taggedKey('code-race');
     await kv.set(entry, 'payload', 60);
     const results = await concurrently(20, (store, i) => store.markOnce(entry, `${entry}:consumed`, `caller-${i}`));
     expect(results.filter((r) => r === 'marked')).toHaveLength(1);
@@ -231,7 +256,7 @@ describe.each(subjects)('KeyValueStore contract: %s', (_name, make) => {
   });
 
   test('everything written with a TTL is gone once it has passed; longer-lived keys stay', async () => {
-    const [plain, code, counter, set, lasting] = [key('exp'), key('exp'), key('exp'), key('exp'), key('exp')];
+    const [plain, code, counter, set, lasting] = [key('exp'), taggedKey('exp'), key('exp'), key('exp'), key('exp')];
     const mark = `${code}:consumed`;
     await kv.set(plain, 'v', 1);
     await kv.set(code, 'c', 1);

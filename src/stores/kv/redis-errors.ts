@@ -27,6 +27,8 @@ const REPLY_PROBLEMS: [RegExp, string, string][] = [
 
 /** Errors of ioredis' Cluster and Sentinel clients that mean no node or sentinel can serve. */
 const CLIENT_PROBLEMS: [RegExp, string, string][] = [
+  // ioredis refuses, before sending, an auto-pipelined command whose keys span several slots
+  [/should belong to the same slot/i, 'crossslot', REPLY_PROBLEMS[1]![2]],
   [/Too many Cluster redirections/i, 'redirections', 'the Cluster keeps redirecting: a slot migration or failover is under way; run redis-cli --cluster check <node>'],
   [/Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready/i, 'cluster-unreachable', 'no node in REDIS_CLUSTER_NODES answers CLUSTER SLOTS: check the nodes, the addresses they announce and REDIS_PASSWORD'],
   [/All sentinels are unreachable|is not a master|Role mismatch|not reachable by any sentinel/i, 'sentinel', 'the sentinels name no reachable master: check REDIS_SENTINELS, REDIS_SENTINEL_MASTER and SENTINEL get-master-addr-by-name'],

@@ -213,6 +213,8 @@ export class RedisStore implements KeyValueStore {
   }
 
   async close() {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.redis.quit().catch(() => {});
+    // also ends what QUIT leaves behind: the Sentinel client's subscriptions to +switch-master
+    this.redis.disconnect();
   }
 }
