@@ -40,7 +40,7 @@ export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
   return [
     {
       method: 'get', path: accounts, summary: 'List accounts (filter by pool and e-mail)', params: s.tenantParams, query: s.listAccountsQuery, response: s.accountList,
-      handle: async (c) => ({ accounts: await listAccounts(deps, c.actor, c.params.tenant, c.query as z.infer<typeof s.listAccountsQuery>) }),
+      handle: async (c) => ({ accounts: await listAccounts(deps, c.actor, c.params.tenant, c.query as z.infer<typeof s.listAccountsQuery>, c.ip) }),
     },
     {
       method: 'post', path: accounts, summary: 'Create an account', params: s.tenantParams, body: s.createAccountBody, response: s.accountView, status: 201,
@@ -48,7 +48,7 @@ export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
     },
     {
       method: 'get', path: account, summary: 'Read an account and its 2FA status', params: s.accountParams, response: s.accountView,
-      handle: (c) => getAccount(deps, c.actor, c.params.tenant, c.params.id),
+      handle: (c) => getAccount(deps, c.actor, c.params.tenant, c.params.id, c.ip),
     },
     {
       method: 'patch', path: account, summary: 'Change name, e-mail, roles or disabled', params: s.accountParams, body: s.updateAccountBody, response: s.accountView,
@@ -68,7 +68,7 @@ export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
     },
     {
       method: 'get', path: '/tenants/{tenant}/policy', summary: 'The tenant policy; with preview, how many staff a tenant-wide requirement would affect', params: s.tenantParams, query: s.policyQuery, response: s.policyView,
-      handle: (c) => getPolicy(deps, c.actor, c.params.tenant, c.query.preview === 'require_two_factor_for_all_staff'),
+      handle: (c) => getPolicy(deps, c.actor, c.params.tenant, c.query.preview === 'require_two_factor_for_all_staff', c.ip),
     },
     {
       method: 'put', path: '/tenants/{tenant}/policy', summary: 'Change the tenant policy; answers how many accounts were affected at once', params: s.tenantParams, body: s.policyBody, response: s.policyChange,
@@ -76,13 +76,13 @@ export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
     },
     {
       method: 'get', path: '/tenants/{tenant}/two-factor/stats', summary: 'Accounts with and without 2FA per pool', params: s.tenantParams, response: s.stats,
-      handle: (c) => twoFactorStats(deps, c.actor, c.params.tenant),
+      handle: (c) => twoFactorStats(deps, c.actor, c.params.tenant, c.ip),
     },
     {
       method: 'get', path: '/tenants/{tenant}/audit-events', summary: 'Security events, newest first', params: s.tenantParams, query: s.auditQuery, response: s.auditList,
       handle: async (c) => {
         const q = c.query as z.infer<typeof s.auditQuery>;
-        return { events: await auditEvents(deps, c.actor, c.params.tenant, { account: q.account, type: q.type, since: q.since ? new Date(q.since) : undefined }) };
+        return { events: await auditEvents(deps, c.actor, c.params.tenant, { account: q.account, type: q.type, since: q.since ? new Date(q.since) : undefined }, c.ip) };
       },
     },
   ];
@@ -110,12 +110,13 @@ function unstorableText(value: unknown): { path: string; problem: string } | und
   while (pending.length) {
     const item = pending.pop()!;
     if (typeof item.value === 'string') {
-      if (item.value.includes('\u0000') || !item.value.isWellFormed()) return { path: item.path, problem: 'contains a NUL byte or broken Unicode' };
+      // U+FFFD is what broken UTF-8 in the body decodes to (as on the screens' forms)
+      if (/[\u0000\uFFFD]/.test(item.value) || !item.value.isWellFormed()) return { path: item.path, problem: 'contains a NUL byte or broken Unicode' };
     } else if (item.value && typeof item.value === 'object') {
       if (item.depth >= MAX_JSON_DEPTH) return { path: item.path, problem: `nested deeper than ${MAX_JSON_DEPTH} levels` };
       // pushed last to first, so the first problem in document order is the one named
       for (const [key, inner] of Object.entries(item.value).reverse()) {
-        if (key.includes('\u0000') || !key.isWellFormed()) return { path: item.path, problem: 'a key contains a NUL byte or broken Unicode' };
+        if (/[\u0000\uFFFD]/.test(key) || !key.isWellFormed()) return { path: item.path, problem: 'a key contains a NUL byte or broken Unicode' };
         pending.push({ value: inner, path: item.path ? `${item.path}.${key}` : key, depth: item.depth + 1 });
       }
     }
