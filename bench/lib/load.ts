@@ -2,7 +2,10 @@ import autocannon, { type Request } from 'autocannon';
 import { cpuMs } from './processes.js';
 import { round } from './stats.js';
 
-/** One endpoint loaded with autocannon: successful responses per second and their latency. */
+/**
+ * One endpoint loaded with autocannon for a fixed number of requests: the server's CPU per
+ * successful request (the measure), responses per second and their latency (for information).
+ */
 export interface LoadResult {
   perSecond: number;
   p50: number;
@@ -13,17 +16,19 @@ export interface LoadResult {
   cpuMsPerRequest: number | null;
 }
 
-export async function load(options: { url: string; connections: number; seconds: number; requests: Request[]; pid?: number }): Promise<LoadResult> {
+export async function load(options: { url: string; connections: number; amount: number; requests: CheckedRequest[]; pid?: number }): Promise<LoadResult> {
+  const wrongBefore = options.requests.reduce((s, r) => s + (r.wrong?.count ?? 0), 0);
   const cpuBefore = options.pid ? cpuMs(options.pid) : null;
-  const result = await autocannon({ url: options.url, connections: options.connections, duration: options.seconds, requests: options.requests });
+  const result = await autocannon({ url: options.url, connections: options.connections, amount: options.amount, requests: options.requests });
   const cpuAfter = options.pid ? cpuMs(options.pid) : null;
-  const ok = result['2xx'];
+  const wrong = options.requests.reduce((s, r) => s + (r.wrong?.count ?? 0), 0) - wrongBefore;
+  const ok = result['2xx'] - wrong;
   return {
     perSecond: round(ok / result.duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok,
-    failed: result.non2xx + result.errors + result.timeouts,
+    failed: result.non2xx + result.errors + result.timeouts + wrong,
     cpuMsPerRequest: cpuBefore != null && cpuAfter != null && ok > 0 ? round((cpuAfter - cpuBefore) / ok, 3) : null,
   };
 }
@@ -47,6 +52,29 @@ export function userinfoRequest(accessTokens: string[]): Request {
     method: 'GET',
     path: '/me',
     setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${accessTokens[next++ % accessTokens.length]}` } }),
+  };
+}
+
+/** A request whose 200 answers can still be wrong: those are counted in `wrong`. */
+export type CheckedRequest = Request & { wrong?: { count: number } };
+
+/** A client asks about one of its own access tokens (RFC 7662), cycling through `accessTokens`. */
+export function introspectionRequest(clientId: string, secret: string, accessTokens: string[]): CheckedRequest {
+  let next = 0;
+  const wrong = { count: 0 };
+  return {
+    wrong,
+    method: 'POST',
+    path: '/token/introspection',
+    setupRequest: (request) => ({
+      ...request,
+      headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ token: accessTokens[next++ % accessTokens.length]!, token_type_hint: 'access_token' }),
+    }),
+    onResponse: (status, body) => {
+      // an answer of {active: false} would be a 200 too: only an active token is a success
+      if (status === 200 && !(JSON.parse(body) as { active?: boolean }).active) wrong.count += 1;
+    },
   };
 }
 

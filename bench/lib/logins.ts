@@ -4,10 +4,10 @@ import { CookieJar, hiddenField, HttpClient, type Response } from './http.js';
 import { nowMs, round, Samples, sleep } from './stats.js';
 
 /**
- * Drives full logins through a relying party's eyes: authorize → (password → TOTP code, for
- * Sleutel) → callback with a code → code exchange at /token with PKCE and client_secret_basic.
- * Each step's latency is recorded; a login counts only when the token response carries an ID
- * token with the expected acr.
+ * Drives full logins through a relying party's eyes: authorize → (password → TOTP code, or the
+ * password alone, for Sleutel) → callback with a code → code exchange at /token with PKCE and
+ * client_secret_basic. Each step's latency is recorded; a login counts only when the token response
+ * carries an ID token with the expected acr.
  */
 export interface LoginTarget {
   name: string;
@@ -17,7 +17,7 @@ export interface LoginTarget {
   redirectUri: string;
   scope: string;
   /** Sleutel's screens between authorize and the callback; undefined for the bare provider (signs in at once) */
-  screens?: { accounts: AccountPool; password: string };
+  screens?: { accounts: AccountPool; password: string; secondFactor: boolean };
   expectedAcr?: string;
 }
 
@@ -29,9 +29,10 @@ export interface LoginTokens {
 
 /**
  * authorize: GET /auth until the login screen is shown (bare: until the callback);
- * password: the form posted until the code screen is shown; code: the code posted until the
- * relying party's callback is reached (POST /interaction/…/code and the redirect through
- * /auth/…), with code_submit the POST alone; exchange: the code redeemed at /token; login: all.
+ * password: the form posted until the code screen is shown (password-only: until the callback);
+ * code: the code posted until the relying party's callback is reached (POST /interaction/…/code
+ * and the redirect through /auth/…), with code_submit the POST alone; exchange: the code redeemed
+ * at /token; login: all.
  */
 export const STEPS = ['authorize', 'password', 'code', 'code_submit', 'exchange', 'login'] as const;
 export type Step = (typeof STEPS)[number];
@@ -41,30 +42,47 @@ export class StepSamples {
   ok = 0;
   failed = 0;
   firstError?: string;
+  /**
+   * Server CPU per HTTP request of the login (ms, summed), when `probe` reads the server's CPU:
+   * only meaningful one login at a time, where nothing else runs on the server between two reads.
+   */
+  readonly requestCpu = new Map<string, { ms: number; n: number }>();
+
+  constructor(readonly probe?: () => number | null) {}
 
   summary() {
     return Object.fromEntries(STEPS.map((s) => [s, this.steps[s].summary()])) as Record<Step, ReturnType<Samples['summary']>>;
   }
+
+  /** CPU per request of the login in ms, in the order the login makes them. */
+  cpuPerRequest(): Record<string, number> {
+    const perLogin = Math.max(1, this.ok);
+    return Object.fromEntries([...this.requestCpu].map(([k, v]) => [k, round(v.ms / perLogin, 2)]));
+  }
 }
 
 /**
- * Accounts with 2FA, each used at most once per TOTP time step, so no code is ever a replay:
- * an account comes back into the pool for the next step; when all are used, the driver waits.
+ * Accounts handed out in turn. With `oncePerTimeStep` (accounts with 2FA) each is used at most once
+ * per TOTP time step, so no code is ever a replay: an account comes back into the pool for the next
+ * step; when all are used, the driver waits.
  */
 export class AccountPool {
   private readonly queue: { email: string; secret: string; lastStep: number }[];
   /** how often a login had to wait for the next time step (all accounts used in this one) */
   waits = 0;
 
-  constructor(accounts: { email: string; secret: string }[]) {
-    this.queue = accounts.map((a) => ({ ...a, lastStep: 0 }));
+  constructor(
+    accounts: { email: string; secret?: string }[],
+    private readonly oncePerTimeStep = true,
+  ) {
+    this.queue = accounts.map((a) => ({ email: a.email, secret: a.secret ?? '', lastStep: 0 }));
   }
 
   async take(): Promise<{ email: string; secret: string; step: number }> {
     for (;;) {
       const step = Math.floor(Date.now() / 30_000);
       const next = this.queue[0];
-      if (next && next.lastStep < step) {
+      if (next && (!this.oncePerTimeStep || next.lastStep < step)) {
         this.queue.shift();
         next.lastStep = step;
         this.queue.push(next);
@@ -97,6 +115,15 @@ export async function login(target: LoginTarget, samples?: StepSamples): Promise
   const started = nowMs();
   const jar = new CookieJar();
   const { http } = target;
+  // each request, and with a probe the server CPU it took, under a name of its place in the login
+  const cpu = new Map<string, number>();
+  const send = async (name: string, method: string, url: string, options: Parameters<HttpClient['request']>[2] = {}) => {
+    const before = samples?.probe?.();
+    const response = await http.request(method, url, { jar, ...options });
+    const after = samples?.probe?.();
+    if (before != null && after != null) cpu.set(name, (cpu.get(name) ?? 0) + after - before);
+    return response;
+  };
   const verifier = base64url(randomBytes(32));
   const state = base64url(randomBytes(12));
   const nonce = base64url(randomBytes(12));
@@ -115,29 +142,38 @@ export async function login(target: LoginTarget, samples?: StepSamples): Promise
   if (target.screens && account) {
     const { screens } = target;
     const loginPage = await timed(samples, 'authorize', async () => {
-      const auth = expect(await http.request('GET', `/auth?${query}`, { jar }), 303, 'authorize');
-      return { uid: auth.location!, page: expect(await http.request('GET', auth.location!, { jar }), 200, 'login page') };
+      const auth = expect(await send('GET /auth', 'GET', `/auth?${query}`), 303, 'authorize');
+      return { uid: auth.location!, page: expect(await send('GET login screen', 'GET', auth.location!), 200, 'login page') };
     });
     const interaction = loginPage.uid; // /interaction/<uid>
-    const challenge = await timed(samples, 'password', async () => {
-      const form = { csrf: hiddenField(loginPage.page.body, 'csrf') ?? '', email: account.email, password: screens.password };
-      const posted = expect(await http.request('POST', `${interaction}/login`, { jar, form }), 303, 'password');
-      const page = expect(await http.request('GET', posted.location!, { jar }), 200, 'challenge page');
-      if (!page.body.includes(`${interaction}/code`)) throw new Error(`no code form after the password: ${page.body.slice(0, 200)}`);
-      return page;
-    });
-    callback = await timed(samples, 'code', async () => {
-      const code = totp(account.secret, 0, account.step * 30);
-      const form = { csrf: hiddenField(challenge.body, 'csrf') ?? '', code };
-      const posted = await timed(samples, 'code_submit', async () => expect(await http.request('POST', `${interaction}/code`, { jar, form }), 303, 'code'));
-      const resumed = expect(await http.request('GET', posted.location!, { jar }), 303, 'resume');
-      return resumed.location!;
-    });
+    const form = { csrf: hiddenField(loginPage.page.body, 'csrf') ?? '', email: account.email, password: screens.password };
+    if (screens.secondFactor) {
+      const challenge = await timed(samples, 'password', async () => {
+        const posted = expect(await send('POST password', 'POST', `${interaction}/login`, { form }), 303, 'password');
+        const page = expect(await send('GET code screen', 'GET', posted.location!), 200, 'challenge page');
+        if (!page.body.includes(`${interaction}/code`)) throw new Error(`no code form after the password: ${page.body.slice(0, 200)}`);
+        return page;
+      });
+      callback = await timed(samples, 'code', async () => {
+        const code = totp(account.secret, 0, account.step * 30);
+        const codeForm = { csrf: hiddenField(challenge.body, 'csrf') ?? '', code };
+        const posted = await timed(samples, 'code_submit', async () => expect(await send('POST code', 'POST', `${interaction}/code`, { form: codeForm }), 303, 'code'));
+        const resumed = expect(await send('GET /auth/… (resume)', 'GET', posted.location!), 303, 'resume');
+        return resumed.location!;
+      });
+    } else {
+      callback = await timed(samples, 'password', async () => {
+        const posted = expect(await send('POST password', 'POST', `${interaction}/login`, { form }), 303, 'password');
+        if (!posted.location?.includes('/auth/')) throw new Error(`the password alone did not finish the login: ${posted.location}`);
+        const resumed = expect(await send('GET /auth/… (resume)', 'GET', posted.location), 303, 'resume');
+        return resumed.location!;
+      });
+    }
   } else {
     callback = await timed(samples, 'authorize', async () => {
-      const auth = expect(await http.request('GET', `/auth?${query}`, { jar }), 303, 'authorize');
-      const interaction = expect(await http.request('GET', auth.location!, { jar }), 303, 'interaction');
-      const resumed = expect(await http.request('GET', interaction.location!, { jar }), 303, 'resume');
+      const auth = expect(await send('GET /auth', 'GET', `/auth?${query}`), 303, 'authorize');
+      const interaction = expect(await send('GET /interaction/… (signs in)', 'GET', auth.location!), 303, 'interaction');
+      const resumed = expect(await send('GET /auth/… (resume)', 'GET', interaction.location!), 303, 'resume');
       return resumed.location!;
     });
   }
@@ -147,7 +183,8 @@ export async function login(target: LoginTarget, samples?: StepSamples): Promise
   if (params.get('state') !== state || !params.get('code')) throw new Error(`callback without code or with another state: ${callback}`);
   const tokens = await timed(samples, 'exchange', async () => {
     const response = expect(
-      await http.request('POST', '/token', {
+      await send('POST /token (code)', 'POST', '/token', {
+        jar: undefined,
         headers: { authorization: `Basic ${Buffer.from(`${target.clientId}:${target.secret}`).toString('base64')}` },
         form: { grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: target.redirectUri, code_verifier: verifier },
       }),
@@ -160,55 +197,36 @@ export async function login(target: LoginTarget, samples?: StepSamples): Promise
   if (claims.nonce !== nonce) throw new Error('ID token with another nonce');
   if (target.expectedAcr && claims.acr !== target.expectedAcr) throw new Error(`ID token acr ${claims.acr}, expected ${target.expectedAcr}`);
   samples?.steps.login.add(nowMs() - started);
+  if (samples) {
+    for (const [name, ms] of cpu) {
+      const entry = samples.requestCpu.get(name) ?? { ms: 0, n: 0 };
+      samples.requestCpu.set(name, { ms: entry.ms + ms, n: entry.n + 1 });
+    }
+  }
   return tokens;
 }
 
-/** Closed loop: `concurrency` logins at a time for `seconds`. */
-export async function closedLoop(target: LoginTarget, concurrency: number, seconds: number) {
-  const samples = new StepSamples();
-  const until = nowMs() + seconds * 1000;
-  const started = nowMs();
+/**
+ * Exactly `count` successful logins (failures are counted and retried), `concurrency` at a time:
+ * the fixed amount of work CPU per login is counted over.
+ */
+export async function countedLoop(target: LoginTarget, concurrency: number, count: number, samples = new StepSamples()) {
+  let started = 0;
+  const begun = nowMs();
   const worker = async () => {
-    while (nowMs() < until) {
+    while (started < count && samples.failed <= count) {
+      started += 1;
       try {
         await login(target, samples);
         samples.ok += 1;
       } catch (error) {
         samples.failed += 1;
         samples.firstError ??= (error as Error).message;
+        started -= 1;
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (nowMs() - started) / 1000;
+  const elapsed = (nowMs() - begun) / 1000;
   return { perSecond: round(samples.ok / elapsed), elapsed: round(elapsed), samples };
-}
-
-/** Open loop: a login started every 1/rate seconds (at most `maxInFlight` at once) for `seconds`. */
-export async function openLoop(target: LoginTarget, rate: number, seconds: number, maxInFlight = 64) {
-  const samples = new StepSamples();
-  const started = nowMs();
-  const running = new Set<Promise<void>>();
-  let skipped = 0;
-  const total = Math.max(1, Math.round(rate * seconds));
-  for (let i = 0; i < total; i += 1) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - nowMs();
-    if (wait > 0) await sleep(wait);
-    if (running.size >= maxInFlight) {
-      skipped += 1;
-      continue;
-    }
-    const run = login(target, samples)
-      .then(() => void (samples.ok += 1))
-      .catch((error: Error) => {
-        samples.failed += 1;
-        samples.firstError ??= error.message;
-      })
-      .finally(() => running.delete(run));
-    running.add(run);
-  }
-  await Promise.all(running);
-  const elapsed = (nowMs() - started) / 1000;
-  return { perSecond: round(samples.ok / elapsed), elapsed: round(elapsed), skipped, samples };
 }

@@ -10,6 +10,8 @@ export interface BenchSeed {
   staffClient: { clientId: string; secret: string; redirectUri: string };
   serviceClient: { clientId: string; secret: string };
   accounts: { id: string; email: string; secret: string }[];
+  /** staff accounts without a second factor (the tenant does not require one): password-only logins */
+  passwordOnly: { id: string; email: string }[];
 }
 
 /**
@@ -17,8 +19,9 @@ export interface BenchSeed {
  * with 2FA enabled, written through the stores (as `sleutel user add` and the enrollment would).
  * One password for all, hashed once: seeding thousands of accounts must not take minutes of argon2.
  * Each TOTP credential starts at time step 0, so any current code is accepted once per account.
+ * `passwordOnly` more accounts of the same pool have no second factor.
  */
-export async function seed(stores: Stores, count: number, redirectUri: string): Promise<BenchSeed> {
+export async function seed(stores: Stores, count: number, passwordOnlyCount: number, redirectUri: string): Promise<BenchSeed> {
   const tenant = await stores.tenants.create({ slug: 'bench', name: 'Benchmark Energiecoöperatie' });
   const password = `bench-${randomBytes(12).toString('base64url')}`;
   const passwordHash = await hashPassword(password);
@@ -39,5 +42,11 @@ export async function seed(stores: Stores, count: number, redirectUri: string): 
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return { tenantId: tenant.id, password, staffClient, serviceClient, accounts };
+  const passwordOnly: BenchSeed['passwordOnly'] = [];
+  for (let i = 0; i < passwordOnlyCount; i += 1) {
+    const email = `wachtwoord-${i}@bench.example`;
+    const account = await stores.accounts.create({ tenantId: tenant.id, pool: 'staff', email, name: `Wachtwoord ${i}`, passwordHash, roles: ['key_user'], emailVerified: true });
+    passwordOnly.push({ id: account.id, email });
+  }
+  return { tenantId: tenant.id, password, staffClient, serviceClient, accounts, passwordOnly };
 }
