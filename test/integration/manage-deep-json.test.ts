@@ -10,10 +10,12 @@ import { storeModes } from '../helpers/stores.js';
 describe.each(storeModes)('deeply nested JSON on /manage/v1 (%s)', (mode) => {
   const s = useScenario(mode);
   let api: ReturnType<typeof apiFor>;
+  let token: string;
   let target: { id: string; email: string };
 
   beforeAll(async () => {
-    api = apiFor(s.server, await serviceToken(s.server, await createServiceClient(s.server, s.seeded.tenantId)));
+    token = await serviceToken(s.server, await createServiceClient(s.server, s.seeded.tenantId));
+    api = apiFor(s.server, token);
     target = await createAccount(s.server, s.seeded.tenantId, 'portal', [], { hashed: false });
   });
 
@@ -40,6 +42,17 @@ describe.each(storeModes)('deeply nested JSON on /manage/v1 (%s)', (mode) => {
     expect(answer.status).toBe(400);
     expect(answer.body.error_description).toMatch(/^name: /);
     expect(answer.body.error_description).not.toMatch(/nested deeper/);
+  });
+
+  test('broken UTF-8 in a JSON body is refused, not stored as U+FFFD', async () => {
+    const response = await fetch(`${s.server.url}/manage/v1/tenants/${s.seeded.slug}/accounts/${target.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"name":"Ann'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'name: contains a NUL byte or broken Unicode' });
+    expect((await s.server.sleutel.stores.accounts.findById(target.id))?.name).toBe('portal portal');
   });
 
   test('a NUL byte in a key is refused too', async () => {
