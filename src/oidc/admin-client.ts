@@ -19,9 +19,9 @@ export async function ensureAdminClient(clients: ClientStore, tenant: { id: stri
   const redirectUri = adminRedirectUri(issuer, tenant.slug);
   const existing = await clients.find(clientId);
   if (existing) {
-    if (existing.tenantId !== tenant.id || existing.pool !== 'staff' || !existing.redirectUris.includes(redirectUri)) {
-      throw new Error(`client ${clientId} exists but is not the admin console's client of this tenant at this issuer`);
-    }
+    if (existing.tenantId !== tenant.id || existing.pool !== 'staff') throw new Error(`client ${clientId} exists but is not the admin console's client of this tenant`);
+    // ISSUER changed since it was registered: the console's callback moved with it
+    if (existing.redirectUris.length !== 1 || existing.redirectUris[0] !== redirectUri) await clients.setRedirectUris(clientId, [redirectUri]);
     return clientId;
   }
   try {

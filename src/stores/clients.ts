@@ -70,6 +70,12 @@ export class ClientStore {
     });
   }
 
+  /** Replaces a client's redirect URIs (a built-in client after the issuer moved). */
+  async setRedirectUris(clientId: string, redirectUris: string[]): Promise<void> {
+    await this.db('clients').where({ client_id: clientId }).update({ redirect_uris: JSON.stringify(redirectUris) });
+    this.cache.delete(clientId);
+  }
+
   /** A client by id; served from this process's memory for up to CLIENT_CACHE_SECONDS. */
   find(clientId: string): Promise<ClientRecord | undefined> {
     return this.cache.fetch(clientId);
