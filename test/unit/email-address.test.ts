@@ -1,4 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import { check, email } from '../../src/cli/validation.js';
+import { fields } from '../../src/http/forms.js';
+import { createAccountBody } from '../../src/http/manage/schemas.js';
 import { canonicalEmail } from '../../src/policy/email-address.js';
 
 /** The canonical form of an address (issue 20): what "the same address" means everywhere. */
@@ -72,5 +75,16 @@ describe('canonicalEmail', () => {
       expect(once.ok).toBe(true);
       if (once.ok) expect(canonicalEmail(once.address)).toEqual(once);
     }
+  });
+
+  test('the screens, the API and the CLI give the canonical form, and refuse with their own wording', () => {
+    expect(fields.email.parse(' Anna@ＥXAMPLE.com ')).toBe('anna@example.com');
+    expect(fields.email.safeParse('İlse@example.com').error?.issues[0]?.message).toBe('form.email_non_ascii');
+    expect(fields.email.safeParse('anna@').error?.issues[0]?.message).toBe('form.email_invalid');
+    expect(fields.email.safeParse('').error?.issues[0]?.message).toBe('form.email_missing');
+    expect(createAccountBody.parse({ pool: 'portal', email: 'Anna@Éxample.com' }).email).toBe('anna@xn--xample-9ua.com');
+    expect(createAccountBody.safeParse({ pool: 'portal', email: 'jörg@example.com' }).error?.issues[0]?.message).toBe('has characters other than ASCII before the @ (not supported)');
+    expect(check(email, 'Anna@Example.COM', '--email')).toBe('anna@example.com');
+    expect(() => check(email, 'jörg@example.com', '--email')).toThrow('--email: has characters other than ASCII before the @ (not supported)');
   });
 });
