@@ -35,6 +35,13 @@ export class NotFound extends SleutelError {
   }
 }
 
+/** The login this request belongs to is over or was never there (its interaction or progress is gone). */
+export class InteractionExpired extends SleutelError {
+  constructor() {
+    super(400, 'interaction_expired', 'error.session_expired');
+  }
+}
+
 export class ServiceUnavailable extends SleutelError {
   constructor(description = 'a backing store is unreachable') {
     super(503, 'temporarily_unavailable', 'error.unavailable', description);

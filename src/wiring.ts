@@ -11,6 +11,9 @@ import { providerPages } from './http/provider-pages.js';
 import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
+import { LoginFlow } from './flows/login/login-flow.js';
+import { AccountPage } from './flows/account/account-page.js';
+import { AccountSignIn } from './oidc/account-sign-in.js';
 import { emailRoutes } from './http/routes/email.js';
 import { passwordRoutes } from './http/routes/password.js';
 import { manageRouter } from './http/manage/routes.js';
@@ -129,8 +132,8 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       metrics.routes(),
       operationsRoutes({ checks: { database: () => pingDatabase(stores.db), kv: () => stores.kv.ping() }, isShuttingDown: () => shuttingDown }),
       assetRoutes(views),
-      interactionRoutes({ flows, interactions, views, csrf, browser }),
-      accountRoutes({ flows, pageState: new AccountPageState(stores.kv), sessions, provider, issuer: config.issuer, views, csrf }),
+      interactionRoutes({ login: new LoginFlow(flows), tenants: flows.tenants, interactions, views, csrf, browser }),
+      accountRoutes({ page: new AccountPage({ ...flows, pageState: new AccountPageState(stores.kv) }), sessions, signIn: new AccountSignIn(provider, config.issuer), views, csrf }),
       passwordRoutes({ flows, interactions, views, csrf }),
       emailRoutes({ flows, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),

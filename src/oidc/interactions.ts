@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { SleutelError } from '../errors.js';
+import { InteractionExpired } from '../errors.js';
 import { loginBinding, type SleutelClientMetadata } from './client-binding.js';
 import { MANAGE_SCOPE, manageResource } from './manage-tokens.js';
 import { MAX_AGE_ZERO_PARAM } from './logout-hook.js';
@@ -26,11 +26,7 @@ export interface PendingInteraction {
 type NodeCtx = { req: IncomingMessage; res: ServerResponse };
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-export class InteractionExpired extends SleutelError {
-  constructor() {
-    super(400, 'interaction_expired', 'error.session_expired');
-  }
-}
+export { InteractionExpired };
 
 /**
  * The only place that calls oidc-provider's interaction API. Flows receive a PendingInteraction
