@@ -12,6 +12,9 @@ import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
 import { LoginFlow } from './flows/login/login-flow.js';
+import { RecoveryCodeFactor } from './factors/recovery-code/recovery-code-factor.js';
+import { SecondFactors } from './factors/second-factor.js';
+import { TotpFactor } from './factors/totp/totp-factor.js';
 import { AccountPage } from './flows/account/account-page.js';
 import { AccountSignIn } from './oidc/account-sign-in.js';
 import { emailRoutes } from './http/routes/email.js';
@@ -89,8 +92,14 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
 
   const sessions = new AccountSessions(provider, stores.kv, log, backchannel);
   const mailer = new Mailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: path.join(config.dataDir, 'outbox'), views, log });
+  // the second factors (src/factors/second-factor.ts); a new one is built here and listed in `factors`
+  const totp = new TotpFactor(stores.secondFactors, stores.box);
+  const recoveryCode = new RecoveryCodeFactor(stores.secondFactors);
   const flows: FlowDependencies = {
     ...stores,
+    factors: new SecondFactors([totp, recoveryCode]),
+    totp,
+    recoveryCode,
     remembrances: new RemembranceStore(stores.kv),
     lockout: new AccountLockout(stores.kv),
     ipLockout: new Lockout(stores.kv, 'ip', IP_SCALE),

@@ -1,4 +1,7 @@
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { RecoveryCodeFactor } from '../factors/recovery-code/recovery-code-factor.js';
+import type { SecondFactors } from '../factors/second-factor.js';
+import type { TotpFactor } from '../factors/totp/totp-factor.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { AccountStore } from '../stores/accounts.js';
 import type { AuditLog } from '../stores/audit-events.js';
@@ -23,7 +26,12 @@ export interface FlowDependencies {
   accounts: AccountStore;
   tenants: TenantStore;
   clients: ClientStore;
+  /** the factors' credentials as stored; whether an account has 2FA (any factor) */
   secondFactors: SecondFactorStore;
+  /** every second factor Sleutel offers (src/factors/second-factor.ts) */
+  factors: SecondFactors;
+  totp: TotpFactor;
+  recoveryCode: RecoveryCodeFactor;
   remembrances: RemembranceStore;
   lockout: AccountLockout;
   ipLockout: Lockout;

@@ -1,7 +1,9 @@
 import type { MailTemplate } from '../mail/mailer.js';
 import type { Account } from '../stores/accounts.js';
+import type { AuditEventType } from '../stores/audit-events.js';
 import type { FlowDependencies } from './dependencies.js';
 import { notify } from './notify.js';
+import type { Locale } from '../locale.js';
 
 /**
  * Takes 2FA off an account — disable, recovery, admin reset (docs/rules.md, rules 9, 8, 10): secret
@@ -12,11 +14,11 @@ export async function removeSecondFactor(
   deps: FlowDependencies,
   input: {
     account: Account;
-    event: 'two_factor.disabled' | 'two_factor.recovery_used' | 'two_factor.reset';
+    event: Extract<AuditEventType, 'two_factor.disabled' | 'two_factor.recovery_used' | 'two_factor.reset'>;
     mail: MailTemplate;
     actor: string;
     ip: string | null;
-    locale: 'nl' | 'en';
+    locale: Locale;
     keepSessionUid?: string;
     endSessions: boolean;
   },

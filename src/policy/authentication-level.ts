@@ -6,23 +6,21 @@ export const ACR_PASSWORD = 'urn:sleutel:acr:pwd';
 export const ACR_TWO_FACTOR = 'urn:sleutel:acr:2fa';
 export const ACR_VALUES = [ACR_PASSWORD, ACR_TWO_FACTOR] as const;
 
-export type Amr = 'pwd' | 'otp' | 'rec';
+/** RFC 8176 values: the password, a one-time code, a recovery code. */
+export const AMR_VALUES = ['pwd', 'otp', 'rec'] as const;
+export type Amr = (typeof AMR_VALUES)[number];
 
 export interface SatisfiedFactors {
   password: boolean;
-  /** a TOTP code was entered in this authentication */
-  totp?: boolean;
-  /** a recovery code was used in this authentication */
-  recoveryCode?: boolean;
-  /** this browser is remembered for this account (no code entered now) */
+  /** the `amr` values of the second factors passed in this authentication (src/factors/second-factor.ts) */
+  secondFactors?: readonly Amr[];
+  /** this browser is remembered for this account (no second factor passed now) */
   remembered?: boolean;
 }
 
 export function authenticationLevel(f: SatisfiedFactors): { acr: string; amr: Amr[] } {
-  const amr: Amr[] = [];
-  if (f.password) amr.push('pwd');
-  if (f.totp) amr.push('otp');
-  if (f.recoveryCode) amr.push('rec');
-  const secondFactor = Boolean(f.totp || f.recoveryCode || f.remembered);
+  const secondFactors = f.secondFactors ?? [];
+  const amr: Amr[] = [...(f.password ? (['pwd'] as const) : []), ...secondFactors];
+  const secondFactor = secondFactors.length > 0 || Boolean(f.remembered);
   return { acr: f.password && secondFactor ? ACR_TWO_FACTOR : ACR_PASSWORD, amr };
 }

@@ -15,7 +15,7 @@ export function twoFactorRequirement(pool: Pool, policy: TenantPolicy, accountFl
 }
 
 export interface LoginSituation {
-  /** a confirmed TOTP exists */
+  /** a confirmed second factor exists (2FA enabled) */
   enrolled: boolean;
   required: boolean;
   /** this browser is remembered for this account (false when the store could not say) */

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { queryRows, type Database } from './database.js';
+import { hasSecondFactor } from './second-factor-tables.js';
 import type { Pool } from '../policy/tenant-policy.js';
 import { canonicalEmail, canonicalEmailOrUndefined, EMAIL_PROBLEMS } from '../policy/email-address.js';
 
@@ -189,12 +190,11 @@ export class AccountStore {
     return row && toAccount(row as Row);
   }
 
-  /** Active staff of a tenant without a confirmed TOTP: who a tenant-wide requirement affects at once. */
+  /** Active staff of a tenant without 2FA: who a tenant-wide requirement affects at once. */
   async staffWithoutTwoFactor(tenantId: string): Promise<Account[]> {
-    const rows = await this.db<Row>('accounts')
-      .leftJoin('totp_credentials', 'totp_credentials.account_id', 'accounts.id')
+    const rows: Row[] = await this.db('accounts')
       .where({ 'accounts.tenant_id': tenantId, 'accounts.pool': 'staff', 'accounts.disabled': false })
-      .whereNull('totp_credentials.account_id')
+      .whereRaw('not ?', [hasSecondFactor(this.db)])
       .select('accounts.*');
     return rows.map(toAccount);
   }
@@ -202,12 +202,11 @@ export class AccountStore {
   /** Accounts with and without 2FA per pool (disabled accounts left out). */
   async twoFactorStats(tenantId: string): Promise<Record<Pool, { with_two_factor: number; without_two_factor: number }>> {
     const rows = await this.db('accounts')
-      .leftJoin('totp_credentials', 'totp_credentials.account_id', 'accounts.id')
       .where({ 'accounts.tenant_id': tenantId, 'accounts.disabled': false })
       .groupBy('accounts.pool')
       .select('accounts.pool as pool')
       .count({ total: '*' })
-      .count({ enabled: 'totp_credentials.account_id' });
+      .select(this.db.raw('count(*) filter (where ?) as enabled', [hasSecondFactor(this.db)]));
     const stats = { staff: { with_two_factor: 0, without_two_factor: 0 }, portal: { with_two_factor: 0, without_two_factor: 0 } };
     for (const row of rows as { pool: Pool; total: string | number; enabled: string | number }[]) {
       stats[row.pool] = { with_two_factor: Number(row.enabled), without_two_factor: Number(row.total) - Number(row.enabled) };

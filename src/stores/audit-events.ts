@@ -1,7 +1,43 @@
 import { queryRows, type Database } from './database.js';
 
+/**
+ * Every kind of audit event, grouped by what it concerns. `two_factor.*` are changes to an
+ * account's 2FA (enabled, disabled, reset, required); `second_factor.*` are the checks of a factor
+ * in a login's challenge (its `details.kind` says which: `code`, `recovery_code`). The names are a
+ * contract: /manage/v1/…/audit-events filters by them and /metrics counts them.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'login.succeeded',
+  'login.failed',
+  'login.refused_locked',
+  'second_factor.succeeded',
+  'second_factor.failed',
+  'second_factor.refused_locked',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.reset',
+  'two_factor.recovery_used',
+  'two_factor.requirement_changed',
+  'account.created',
+  'account.updated',
+  'account.unblocked',
+  'account.locked',
+  'account.imported',
+  'account.email_change_requested',
+  'account.email_changed',
+  'account_page.unlock_failed',
+  'password.changed',
+  'password.reset',
+  'password.reset_requested',
+  'password.reset_rate_limited',
+  'password.set_from_invitation',
+  'tenant.policy_changed',
+  'admin.refused',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
 export interface AuditEvent {
-  type: string;
+  type: AuditEventType;
   tenantId?: string | null;
   accountId?: string | null;
   /** who did it: `account:<id>`, `client:<id>`, `cli`, or `anonymous` */
@@ -12,12 +48,12 @@ export interface AuditEvent {
 
 /** Every security event is written here (docs/rules.md § Security bar): actor, account, IP and time. */
 export class AuditLog {
-  private readonly listeners: ((type: string, details: Record<string, unknown>) => void)[] = [];
+  private readonly listeners: ((type: AuditEventType, details: Record<string, unknown>) => void)[] = [];
 
   constructor(private readonly db: Database) {}
 
   /** Metrics count what the audit log records. */
-  onRecord(listener: (type: string, details: Record<string, unknown>) => void): void {
+  onRecord(listener: (type: AuditEventType, details: Record<string, unknown>) => void): void {
     this.listeners.push(listener);
   }
 
@@ -43,7 +79,7 @@ export class AuditLog {
     const rows = await q;
     return rows.map((r: Record<string, unknown>) => ({
       id: Number(r.id),
-      type: r.type as string,
+      type: r.type as AuditEventType,
       tenantId: r.tenant_id as string | null,
       accountId: r.account_id as string | null,
       actor: r.actor as string,

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
 import type { KeyValueStore } from './kv/key-value-store.js';
+import { parseRecord as parse } from './records.js';
 
 /** How long the link to confirm a new e-mail address works. */
 export const EMAIL_CHANGE_SECONDS = 48 * 3600;
@@ -18,12 +19,6 @@ export interface EmailChange {
   accountId: string;
   email: string;
 }
-
-const parse = <T>(schema: z.ZodType<T>, value: string | null): T | undefined => {
-  if (value === null) return undefined;
-  const parsed = schema.safeParse(JSON.parse(value));
-  return parsed.success ? parsed.data : undefined;
-};
 
 /**
  * A new e-mail address waiting for its confirmation (docs/rules.md § Role table): the address an

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isRandomToken, newRandomToken } from '../crypto/random-token.js';
+import { z } from 'zod';
 import type { KeyValueStore } from './kv/key-value-store.js';
+import { parseRecord } from './records.js';
 
 /**
  * Single-use links to set a password: "Wachtwoord vergeten" (valid 60 minutes) and invitations
@@ -12,10 +14,8 @@ export const PASSWORD_TOKEN_SECONDS: Record<PasswordTokenPurpose, number> = { re
 
 const key = (token: string) => `password-token:${createHash('sha256').update(token).digest('base64url')}`;
 
-export interface PasswordTokenRecord {
-  accountId: string;
-  purpose: PasswordTokenPurpose;
-}
+const tokenRecord = z.object({ accountId: z.string(), purpose: z.enum(['reset', 'invitation']) });
+export type PasswordTokenRecord = z.infer<typeof tokenRecord>;
 
 export class PasswordTokenStore {
   constructor(private readonly kv: KeyValueStore) {}
@@ -29,14 +29,12 @@ export class PasswordTokenStore {
   /** Looks without using it up (to show the form). */
   async peek(token: unknown): Promise<PasswordTokenRecord | undefined> {
     if (!isRandomToken(token)) return undefined;
-    const value = await this.kv.get(key(token));
-    return value ? (JSON.parse(value) as PasswordTokenRecord) : undefined;
+    return parseRecord(tokenRecord, await this.kv.get(key(token)));
   }
 
   /** Uses the token up; a second call (or a racing one) gets undefined. */
   async take(token: unknown): Promise<PasswordTokenRecord | undefined> {
     if (!isRandomToken(token)) return undefined;
-    const value = await this.kv.take(key(token));
-    return value ? (JSON.parse(value) as PasswordTokenRecord) : undefined;
+    return parseRecord(tokenRecord, await this.kv.take(key(token)));
   }
 }

@@ -1,5 +1,6 @@
 import type { SecretBox } from '../crypto/secret-box.js';
 import { queryRows, type Database } from './database.js';
+import { FACTOR_TABLES, STANDALONE_FACTOR_TABLES } from './second-factor-tables.js';
 
 export interface TotpCredential {
   secret: string;
@@ -8,7 +9,8 @@ export interface TotpCredential {
 }
 
 /**
- * Confirmed TOTP credentials and recovery codes. The time step is recorded with a conditional
+ * The second factors' credentials: confirmed TOTP secrets and recovery codes; whether an account has
+ * 2FA at all asks every factor's table. The time step is recorded with a conditional
  * update, so of two requests (on any instances) with the same code exactly one is accepted.
  */
 export class SecondFactorStore {
@@ -35,15 +37,16 @@ export class SecondFactorStore {
     };
   }
 
+  /** "2FA enabled": a confirmed credential of a factor that stands on its own (src/stores/second-factor-tables.ts). */
   async isEnabled(accountId: string): Promise<boolean> {
-    return (await queryRows(this.db, 'select account_id from totp_credentials where account_id = ? limit 1', [accountId])).length > 0;
+    return (await this.enabledAmong([accountId])).has(accountId);
   }
 
   /** Which of these accounts have 2FA (for lists and statistics). */
   async enabledAmong(accountIds: string[]): Promise<Set<string>> {
     if (accountIds.length === 0) return new Set();
-    const rows = await this.db('totp_credentials').whereIn('account_id', accountIds).select('account_id');
-    return new Set(rows.map((r: { account_id: string }) => r.account_id));
+    const found = await Promise.all(STANDALONE_FACTOR_TABLES.map((table) => this.db(table).whereIn('account_id', accountIds).distinct('account_id')));
+    return new Set(found.flat().map((r: { account_id: string }) => r.account_id));
   }
 
   /**
@@ -101,11 +104,18 @@ export class SecondFactorStore {
     return deleted.length === 1;
   }
 
-  /** Removes the TOTP secret and the recovery code (disable, reset, recovery). */
+  /**
+   * Removes every factor's credentials (disable, reset, recovery), in one transaction; the
+   * recovery code first. True when 2FA was enabled.
+   */
   async remove(accountId: string): Promise<boolean> {
     return this.db.transaction(async (trx) => {
-      await trx('recovery_codes').where({ account_id: accountId }).delete();
-      return (await trx('totp_credentials').where({ account_id: accountId }).delete().returning('account_id')).length > 0;
+      let enabled = false;
+      for (const { table, standalone } of [...FACTOR_TABLES].sort((a, b) => Number(a.standalone) - Number(b.standalone))) {
+        const deleted = await trx(table).where({ account_id: accountId }).delete().returning('account_id');
+        if (standalone && deleted.length > 0) enabled = true;
+      }
+      return enabled;
     });
   }
 

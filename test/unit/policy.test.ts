@@ -5,12 +5,12 @@ import { DEFAULT_POLICY, totpIssuerLabel, withDefaults } from '../../src/policy/
 describe('authentication level (acr, amr)', () => {
   test.each([
     [{ password: true }, ACR_PASSWORD, ['pwd']],
-    [{ password: true, totp: true }, ACR_TWO_FACTOR, ['pwd', 'otp']],
-    [{ password: true, recoveryCode: true }, ACR_TWO_FACTOR, ['pwd', 'rec']],
+    [{ password: true, secondFactors: ['otp'] as const }, ACR_TWO_FACTOR, ['pwd', 'otp']],
+    [{ password: true, secondFactors: ['rec'] as const }, ACR_TWO_FACTOR, ['pwd', 'rec']],
     // a remembered browser satisfies the second factor without a code entered now
     [{ password: true, remembered: true }, ACR_TWO_FACTOR, ['pwd']],
     // a second factor without the password is not two factors
-    [{ password: false, totp: true }, ACR_PASSWORD, ['otp']],
+    [{ password: false, secondFactors: ['otp'] as const }, ACR_PASSWORD, ['otp']],
   ])('%j → %s %j', (factors, acr, amr) => {
     expect(authenticationLevel(factors)).toEqual({ acr, amr });
   });

@@ -3,6 +3,7 @@ import type { Account } from '../../stores/accounts.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { removeSecondFactor } from '../remove-second-factor.js';
+import type { Locale } from '../../locale.js';
 
 /**
  * docs/rules.md, rule 9: disable from the account page — refused while 2FA is required for the
@@ -11,7 +12,7 @@ import { removeSecondFactor } from '../remove-second-factor.js';
  */
 export async function disableTwoFactor(
   deps: FlowDependencies,
-  input: { account: Account; tenant: Tenant; sessionUid: string; ip: string; locale: 'nl' | 'en' },
+  input: { account: Account; tenant: Tenant; sessionUid: string; ip: string; locale: Locale },
 ): Promise<{ disabled: true } | { disabled: false; requiredBy: RequiredBy }> {
   const requirement = twoFactorRequirement(input.account.pool, input.tenant.policy, input.account.twoFactorRequired);
   if (requirement.required) return { disabled: false, requiredBy: requirement.requiredBy };

@@ -16,13 +16,12 @@ export function rememberHours(tenant: Tenant, account: Account, amr: Amr[]): num
  * screen's language kept for the mails the holder gets later without a screen (an admin's action).
  */
 export async function completeLogin(
-  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'accounts'>,
+  deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'accounts' | 'factors'>,
   input: { account: Account; amr: Amr[]; remembered: boolean; clientId: string; ip: string; locale?: Locale; alsoRecord?: AuditEvent[] },
 ): Promise<{ acr: string; amr: Amr[] }> {
   const level = authenticationLevel({
     password: input.amr.includes('pwd'),
-    totp: input.amr.includes('otp'),
-    recoveryCode: input.amr.includes('rec'),
+    secondFactors: deps.factors.passedIn(input.amr),
     remembered: input.remembered,
   });
   await Promise.all([

@@ -107,7 +107,7 @@ export class LoginFlow {
       step: 'enroll',
       amr: [...progress.amr, 'rec'],
       skippable: !required,
-      pendingSecret: beginEnrollment(this.deps, account),
+      pendingEnrollment: beginEnrollment(this.deps, account),
     });
     return { show: 'next' };
   }
@@ -117,12 +117,12 @@ export class LoginFlow {
     const { req, progress, account } = at;
     const form = await read();
     if (!form.ok) return this.screenOf(at, { error: form.messageKey, status: form.status });
-    const outcome = await confirmEnrollment(this.deps, { account, sealedSecret: progress.pendingSecret!, code: form.data.code, ip: req.ip, locale: req.locale });
+    const outcome = await confirmEnrollment(this.deps, { account, sealedSecret: progress.pendingEnrollment!, code: form.data.code, ip: req.ip, locale: req.locale });
     if (!outcome.ok) {
       if (outcome.reason === 'already_enabled') throw new InteractionExpired();
       return this.screenOf(at, { error: 'enroll.wrong_code', status: 400 });
     }
-    await this.deps.progress.save(req.uid, { ...progress, step: 'recovery_code_shown', amr: [...progress.amr, 'otp'], pendingSecret: undefined });
+    await this.deps.progress.save(req.uid, { ...progress, step: 'recovery_code_shown', amr: [...progress.amr, 'otp'], pendingEnrollment: undefined });
     return { show: 'recovery-code', recoveryCode: outcome.recoveryCode };
   }
 
@@ -151,7 +151,7 @@ export class LoginFlow {
       case 'challenge':
         return { show: 'challenge', ...extra, attemptsLeft: await this.attemptsLeft(req.uid) };
       case 'enroll':
-        return { show: 'enroll', ...extra, enrollment: await enrollmentScreen(this.deps, account, req.tenant, progress.pendingSecret!), skippable: progress.skippable };
+        return { show: 'enroll', ...extra, enrollment: await enrollmentScreen(this.deps, account, req.tenant, progress.pendingEnrollment!), skippable: progress.skippable };
       case 'recovery_code_shown':
         return { show: 'continue', error: extra.error };
       case 'ended':
@@ -184,7 +184,7 @@ export class LoginFlow {
     });
     if (decision.next === 'done') return this.finish(req, tenant, account, amr, decision.reason === 'browser_remembered');
     const progress: LoginProgress = { accountId: account.id, step: decision.next, amr, skippable: !decision.required };
-    if (decision.next === 'enroll') progress.pendingSecret = beginEnrollment(this.deps, account);
+    if (decision.next === 'enroll') progress.pendingEnrollment = beginEnrollment(this.deps, account);
     await this.deps.progress.save(req.uid, progress);
     return { show: 'next' };
   }

@@ -1,6 +1,7 @@
 import type { Account } from '../../stores/accounts.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { notify } from '../notify.js';
+import type { Locale } from '../../locale.js';
 
 /**
  * A wrong password, code or recovery code for an account: counted toward its lockout (shared by
@@ -10,7 +11,7 @@ export async function registerAccountFailure(
   deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants'>,
   account: Account,
   ip: string,
-  locale: 'nl' | 'en' = 'nl',
+  locale: Locale = 'nl',
 ): Promise<{ failures: number; lockedForSeconds: number }> {
   const result = await deps.lockout.registerFailure(account.id);
   if (result.lockedForSeconds > 0) {

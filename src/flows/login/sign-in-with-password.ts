@@ -1,6 +1,7 @@
 import { hashPassword, needsRehash } from '../../factors/password.js';
 import type { Locale } from '../../locale.js';
 import type { Account } from '../../stores/accounts.js';
+import type { AuditEventType } from '../../stores/audit-events.js';
 import type { Pool } from '../../policy/tenant-policy.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { checkPasswordUnderLockout } from '../password/check-password.js';
@@ -32,7 +33,7 @@ export async function signInWithPassword(
     deps.ipLockout.lockedFor(attempt.ip),
   ]);
   const check = await checkPasswordUnderLockout(deps, { account, password: attempt.password, ip: attempt.ip, locale: attempt.locale, ipLockedFor });
-  const audit = (type: string, details: Record<string, unknown>) =>
+  const audit = (type: AuditEventType, details: Record<string, unknown>) =>
     deps.audit.record({
       type,
       tenantId: attempt.tenantId,

@@ -1,4 +1,4 @@
-import { isWellFormedRecoveryCode, recoveryCodeMatches } from '../../factors/recovery-code.js';
+import type { Locale } from '../../locale.js';
 import type { Account } from '../../stores/accounts.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { removeSecondFactor } from '../remove-second-factor.js';
@@ -11,13 +11,10 @@ import { checkSecondFactor, type CodeOutcome } from './verify-code.js';
  */
 export async function useRecoveryCode(
   deps: FlowDependencies,
-  input: { account: Account; uid: string; recoveryCode: string; ip: string; locale: 'nl' | 'en' },
+  input: { account: Account; uid: string; recoveryCode: string; ip: string; locale: Locale },
 ): Promise<CodeOutcome> {
-  const outcome = await checkSecondFactor(deps, input, 'recovery_code', async () => {
-    if (!isWellFormedRecoveryCode(input.recoveryCode)) return false;
-    const stored = await deps.secondFactors.recoveryCodeHash(input.account.id);
-    return Boolean(stored && recoveryCodeMatches(input.recoveryCode, stored) && (await deps.secondFactors.consumeRecoveryCode(input.account.id, stored)));
-  });
+  const verify = deps.recoveryCode.verifier(input.account.id);
+  const outcome = await checkSecondFactor(deps, input, 'recovery_code', () => verify(input.recoveryCode));
   if (outcome.result === 'accepted') {
     await deps.audit.record(outcome.audit);
     await removeSecondFactor(deps, {

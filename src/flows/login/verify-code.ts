@@ -1,7 +1,7 @@
-import { isWellFormedCode, matchTotp } from '../../factors/totp.js';
+import type { Locale } from '../../locale.js';
 import { MAX_CODE_ATTEMPTS_PER_CHALLENGE } from '../../policy/lockout.js';
 import type { Account } from '../../stores/accounts.js';
-import type { AuditEvent } from '../../stores/audit-events.js';
+import type { AuditEvent, AuditEventType } from '../../stores/audit-events.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { registerAccountFailure } from './register-failure.js';
 
@@ -19,30 +19,22 @@ export type CodeOutcome =
  * instance shares. The accepted time step is recorded atomically.
  */
 export async function verifyLoginCode(
-  deps: Pick<FlowDependencies, 'secondFactors' | 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
-  input: { account: Account; uid: string; code: string; ip: string; locale: 'nl' | 'en' },
+  deps: Pick<FlowDependencies, 'totp' | 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
+  input: { account: Account; uid: string; code: string; ip: string; locale: Locale },
 ): Promise<CodeOutcome> {
-  // read while the challenge's state is checked, a round trip sooner; used only if the check runs
-  // (a replay is still refused: acceptTimeStep is the atomic check)
-  const credential = deps.secondFactors.findTotp(input.account.id);
-  credential.catch(() => {}); // a failure surfaces where it is awaited, or not at all
-  return checkSecondFactor(deps, input, 'code', async () => {
-    const totp = await credential;
-    if (!totp || !isWellFormedCode(input.code)) return false;
-    const step = await matchTotp(totp.secret, input.code, totp.lastTimeStep);
-    return step !== undefined && (await deps.secondFactors.acceptTimeStep(input.account.id, step));
-  });
+  const verify = deps.totp.verifier(input.account.id);
+  return checkSecondFactor(deps, input, 'code', () => verify(input.code));
 }
 
 /** Shared by codes and recovery codes: lock check, attempt counting, audit. */
 export async function checkSecondFactor(
   deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
-  input: { account: Account; uid: string; ip: string; locale: 'nl' | 'en' },
+  input: { account: Account; uid: string; ip: string; locale: Locale },
   kind: 'code' | 'recovery_code',
   check: () => Promise<boolean>,
 ): Promise<CodeOutcome> {
   const { account } = input;
-  const auditEvent = (type: string, details: Record<string, unknown> = {}): AuditEvent => ({
+  const auditEvent = (type: AuditEventType, details: Record<string, unknown> = {}): AuditEvent => ({
     type,
     tenantId: account.tenantId,
     accountId: account.id,
@@ -50,7 +42,7 @@ export async function checkSecondFactor(
     ip: input.ip,
     details: { kind, ...details },
   });
-  const event = (type: string, details: Record<string, unknown> = {}) => deps.audit.record(auditEvent(type, details));
+  const event = (type: AuditEventType, details: Record<string, unknown> = {}) => deps.audit.record(auditEvent(type, details));
 
   const [used, lockedFor] = await Promise.all([deps.progress.attempts(input.uid), deps.lockout.lockedFor(account.id)]);
   // a challenge whose checks are used up stays ended, locked or not

@@ -1,6 +1,7 @@
 import type { PasswordProblem } from '../../policy/password-rules.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { newPasswordProblem, setNewPassword } from './set-new-password.js';
+import type { Locale } from '../../locale.js';
 
 export type ResetOutcome = { result: 'done'; purpose: 'reset' | 'invitation' } | { result: 'invalid_link' } | { result: 'rejected'; problem: PasswordProblem };
 
@@ -10,7 +11,7 @@ export type ResetOutcome = { result: 'done'; purpose: 'reset' | 'invitation' } |
  */
 export async function completePasswordReset(
   deps: FlowDependencies,
-  input: { token: unknown; password: string; ip: string; locale: 'nl' | 'en' },
+  input: { token: unknown; password: string; ip: string; locale: Locale },
 ): Promise<ResetOutcome> {
   const peeked = await deps.passwordTokens.peek(input.token);
   const account = peeked && (await deps.accounts.findById(peeked.accountId));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from '../../policy/tenant-policy.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { notify } from '../notify.js';
+import type { Locale } from '../../locale.js';
 
 /** At most this many reset mails per address, and requests per IP address, per hour. */
 export const RESET_LIMITS = { perAddress: 3, perIp: 20, windowSeconds: 3600 };
@@ -14,7 +15,7 @@ export const RESET_LIMITS = { perAddress: 3, perIp: 20, windowSeconds: 3600 };
  */
 export async function requestPasswordReset(
   deps: FlowDependencies,
-  input: { tenantId: string; pool: Pool; email: string; ip: string; locale: 'nl' | 'en' },
+  input: { tenantId: string; pool: Pool; email: string; ip: string; locale: Locale },
 ): Promise<{ background: Promise<void> }> {
   const address = createHash('sha256').update(`${input.tenantId}:${input.pool}:${input.email.trim().toLowerCase()}`).digest('base64url');
   const [ipAllowed, addressAllowed] = await Promise.all([

@@ -2,9 +2,11 @@ import { commonPasswordCheck } from '../../factors/common-passwords.js';
 import { hashPassword, MAX_PASSWORD_LENGTH } from '../../factors/password.js';
 import { passwordProblem, type PasswordProblem } from '../../policy/password-rules.js';
 import type { Account } from '../../stores/accounts.js';
+import type { AuditEventType } from '../../stores/audit-events.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { notify } from '../notify.js';
+import type { Locale } from '../../locale.js';
 
 /** The rules for a new password of this account (its tenant's minimum for its pool). */
 export async function newPasswordProblem(account: Pick<Account, 'email' | 'pool'>, tenant: Tenant, password: string): Promise<PasswordProblem | undefined> {
@@ -24,7 +26,7 @@ export async function newPasswordProblem(account: Pick<Account, 'email' | 'pool'
  */
 export async function setNewPassword(
   deps: FlowDependencies,
-  input: { account: Account; password: string; event: string; actor: string; ip: string; locale: 'nl' | 'en'; keepSessionUid?: string; verifiesEmail?: boolean },
+  input: { account: Account; password: string; event: AuditEventType; actor: string; ip: string; locale: Locale; keepSessionUid?: string; verifiesEmail?: boolean },
 ): Promise<void> {
   const { account } = input;
   await deps.accounts.setPasswordHash(account.id, await hashPassword(input.password));

@@ -13,11 +13,11 @@ import { authenticate } from './authenticate.js';
 import { openApiDocument } from './openapi.js';
 import * as s from './schemas.js';
 
-interface Call {
+interface Call<Params = { tenant: string; id: string }, Query = Record<string, unknown>, Body = unknown> {
   actor: Actor;
-  params: { tenant: string; id: string };
-  query: Record<string, unknown>;
-  body: unknown;
+  params: Params;
+  query: Query;
+  body: Body;
   ip: string;
 }
 
@@ -34,57 +34,72 @@ export interface ManageRoute {
   handle(call: Call): Promise<unknown>;
 }
 
+/**
+ * A route whose handler is typed by the route's own schemas: the router has validated the call
+ * with exactly these before the handler runs, so this is the one place their types are asserted.
+ */
+function route<P extends z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUndefined>(
+  definition: Omit<ManageRoute, 'params' | 'query' | 'body' | 'handle'> & {
+    params: P;
+    query?: Q;
+    body?: B;
+    handle(call: Call<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<unknown>;
+  },
+): ManageRoute {
+  return definition as unknown as ManageRoute;
+}
+
 export function manageRoutes(deps: AdminDependencies): ManageRoute[] {
   const accounts = '/tenants/{tenant}/accounts';
   const account = `${accounts}/{id}`;
   return [
-    {
+    route({
       method: 'get', path: accounts, summary: 'List accounts (filter by pool and e-mail)', params: s.tenantParams, query: s.listAccountsQuery, response: s.accountList,
-      handle: async (c) => ({ accounts: await listAccounts(deps, c.actor, c.params.tenant, c.query as z.infer<typeof s.listAccountsQuery>, c.ip) }),
-    },
-    {
+      handle: async (c) => ({ accounts: await listAccounts(deps, c.actor, c.params.tenant, c.query, c.ip) }),
+    }),
+    route({
       method: 'post', path: accounts, summary: 'Create an account', params: s.tenantParams, body: s.createAccountBody, response: s.accountView, status: 201,
-      handle: (c) => createAccount(deps, c.actor, c.params.tenant, c.body as z.infer<typeof s.createAccountBody>, c.ip),
-    },
-    {
+      handle: (c) => createAccount(deps, c.actor, c.params.tenant, c.body, c.ip),
+    }),
+    route({
       method: 'get', path: account, summary: 'Read an account and its 2FA status', params: s.accountParams, response: s.accountView,
       handle: (c) => getAccount(deps, c.actor, c.params.tenant, c.params.id, c.ip),
-    },
-    {
+    }),
+    route({
       method: 'patch', path: account, summary: 'Change name, e-mail, roles or disabled', params: s.accountParams, body: s.updateAccountBody, response: s.accountView,
-      handle: (c) => updateAccount(deps, c.actor, c.params.tenant, c.params.id, c.body as z.infer<typeof s.updateAccountBody>, c.ip),
-    },
-    {
+      handle: (c) => updateAccount(deps, c.actor, c.params.tenant, c.params.id, c.body, c.ip),
+    }),
+    route({
       method: 'put', path: `${account}/two-factor/requirement`, summary: 'Require 2FA for one staff account (or not)', params: s.accountParams, body: s.requirementBody, response: s.accountView,
-      handle: (c) => setTwoFactorRequirement(deps, c.actor, c.params.tenant, c.params.id, (c.body as { required: boolean }).required, c.ip),
-    },
-    {
+      handle: (c) => setTwoFactorRequirement(deps, c.actor, c.params.tenant, c.params.id, c.body.required, c.ip),
+    }),
+    route({
       method: 'delete', path: `${account}/two-factor`, summary: 'Reset 2FA: secret, recovery code and remembered browsers removed, sessions ended', params: s.accountParams, response: s.accountView,
       handle: (c) => resetTwoFactor(deps, c.actor, c.params.tenant, c.params.id, c.ip),
-    },
-    {
+    }),
+    route({
       method: 'post', path: `${account}/unblock`, summary: 'Lift a lockout', params: s.accountParams, response: s.accountView,
       handle: (c) => unblockAccount(deps, c.actor, c.params.tenant, c.params.id, c.ip),
-    },
-    {
+    }),
+    route({
       method: 'get', path: '/tenants/{tenant}/policy', summary: 'The tenant policy; with preview, how many staff a tenant-wide requirement would affect', params: s.tenantParams, query: s.policyQuery, response: s.policyView,
       handle: (c) => getPolicy(deps, c.actor, c.params.tenant, c.query.preview === 'require_two_factor_for_all_staff', c.ip),
-    },
-    {
+    }),
+    route({
       method: 'put', path: '/tenants/{tenant}/policy', summary: 'Change the tenant policy; answers how many accounts were affected at once', params: s.tenantParams, body: s.policyBody, response: s.policyChange,
-      handle: (c) => setPolicy(deps, c.actor, c.params.tenant, c.body as z.infer<typeof s.policyBody>, c.ip),
-    },
-    {
+      handle: (c) => setPolicy(deps, c.actor, c.params.tenant, c.body, c.ip),
+    }),
+    route({
       method: 'get', path: '/tenants/{tenant}/two-factor/stats', summary: 'Accounts with and without 2FA per pool', params: s.tenantParams, response: s.stats,
       handle: (c) => twoFactorStats(deps, c.actor, c.params.tenant, c.ip),
-    },
-    {
+    }),
+    route({
       method: 'get', path: '/tenants/{tenant}/audit-events', summary: 'Security events, newest first', params: s.tenantParams, query: s.auditQuery, response: s.auditList,
       handle: async (c) => {
-        const q = c.query as z.infer<typeof s.auditQuery>;
+        const q = c.query;
         return { events: await auditEvents(deps, c.actor, c.params.tenant, { account: q.account, type: q.type, since: q.since ? new Date(q.since) : undefined }, c.ip) };
       },
-    },
+    }),
   ];
 }
 
