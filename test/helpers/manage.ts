@@ -1,6 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import * as oidc from 'openid-client';
 import { hashPassword } from '../../src/factors/password.js';
 import type { Pool } from '../../src/policy/tenant-policy.js';
@@ -180,19 +178,9 @@ export async function loginForManage(
   return { tokens, browser, afterPassword: next };
 }
 
-/** The .eml files of the outbox whose name ends in `{template}.eml`. */
-export function outboxFiles(server: TestServer, template: string): string[] {
-  const outbox = path.join(server.config.dataDir, 'outbox');
-  if (!fs.existsSync(outbox)) return [];
-  return fs.readdirSync(outbox).filter((f) => f.endsWith(`-${template}.eml`)).map((f) => path.join(outbox, f));
-}
-
-/** A form on a page whose action ends with `suffix`. */
-export const formWithAction = (page: Page, suffix: string) => page.html().querySelectorAll('form').find((f) => (f.getAttribute('action') ?? '').endsWith(suffix));
-/** The enrollment screen inside a login: QR image, key and the confirm form. */
-export const isEnrollment = (page: Page) => Boolean(page.html().querySelector('img.qr')) && Boolean(page.html().querySelector('.key code')) && Boolean(formWithAction(page, '/enroll'));
-export const hasSkip = (page: Page) => Boolean(formWithAction(page, '/enroll/skip'));
-export const isChallenge = (page: Page) => Boolean(formWithAction(page, '/code')?.querySelector('input[name=code]'));
+// kept importable from here for the suites that already do; they live in their own modules
+export { outboxFiles } from './outbox.js';
+export { formWithAction, hasSkip, isChallenge, isEnrollment } from './login-screens.js';
 
 /** A refresh_token grant at /token, as the relying party `client` makes it; the raw answer. */
 export async function refresh(server: TestServer, client: SeededClient, refreshToken: string, extra: Record<string, string> = {}) {

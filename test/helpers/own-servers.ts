@@ -3,18 +3,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 
 /**
  * A Redis and a PostgreSQL of a test's own, on spare loopback ports, that the test may stop and
  * start again (the outage tests). They need Debian's redis-server and postgresql binaries.
  */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+export { freePort };
 
 const pgBin = (() => {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import { Browser, type Page } from '../helpers/browser.js';
-import { outboxFiles } from '../helpers/manage.js';
+import { outboxFiles } from '../helpers/outbox.js';
 import { useScenario } from '../helpers/scenario.js';
 import { storeModes } from '../helpers/stores.js';
 

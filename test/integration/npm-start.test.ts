@@ -1,21 +1,13 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Browser } from '../helpers/browser.js';
+import { freePort } from '../helpers/ports.js';
 
 const run = promisify(execFile);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 /** `npm start` as a newcomer runs it: no configuration at all but a data directory and a port. */
 async function npmStart(dataDir: string, port: number) {

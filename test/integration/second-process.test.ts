@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Browser } from '../helpers/browser.js';
 import { RelyingParty } from '../helpers/relying-party.js';
 import { seedTenant, type Seeded } from '../helpers/seed.js';
@@ -8,17 +7,10 @@ import { startServer, TEST_KEYS, type TestServer } from '../helpers/server.js';
 import { createDatabase, realServers } from '../helpers/stores.js';
 import { openDatabase } from '../../src/stores/database.js';
 import { RedisStore } from '../../src/stores/kv/index.js';
+import { freePort } from '../helpers/ports.js';
 
 // A Redis database index of its own: the second process uses REDIS_URL as an operator would (no prefix).
 const REDIS_DB = 11;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 (realServers ? describe : describe.skip)('two Sleutel processes on one Postgres and Redis (needs DATABASE_URL and REDIS_URL)', () => {
   let first: TestServer;

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, type Page } from '../helpers/browser.js';
+import { formWithAction } from '../helpers/login-screens.js';
+import { outboxFiles } from '../helpers/outbox.js';
 import { RelyingParty } from '../helpers/relying-party.js';
 import { useScenario, type Scenario } from '../helpers/scenario.js';
 import type { SeededAccount } from '../helpers/seed.js';
@@ -32,7 +34,6 @@ function t(key: string, params: Record<string, string | number> = {}): string {
 const alertOf = (page: Page) => page.html().querySelector('[role=alert]')?.text.trim();
 /** All visible text of the card, whitespace collapsed. */
 const textOf = (page: Page) => (page.html().querySelector('main')?.text ?? '').replace(/\s+/g, ' ').trim();
-const formWithAction = (page: Page, suffix: string) => page.html().querySelectorAll('form').find((f) => (f.getAttribute('action') ?? '').endsWith(suffix));
 const hasCodeForm = (page: Page) => Boolean(formWithAction(page, '/code')?.querySelector('input[name=code]'));
 const hasRecoveryForm = (page: Page) => Boolean(formWithAction(page, '/recovery')?.querySelector('input[name=recovery_code]'));
 const hasEnrollForm = (page: Page) => Boolean(formWithAction(page, '/enroll')?.querySelector('input[name=code]')) && Boolean(page.html().querySelector('img.qr'));
@@ -118,11 +119,6 @@ async function resetAccounts(s: Scenario): Promise<void> {
 }
 
 const auditCount = async (s: Scenario, accountId: string, type: string) => (await s.server.sleutel.stores.audit.list({ accountId, type })).length;
-
-const outboxFiles = (server: TestServer, template: string) => {
-  const dir = path.join(server.config.dataDir, 'outbox');
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(`-${template}.eml`)).map((f) => path.join(dir, f)) : [];
-};
 
 /** An instance to log in through: its URL and relying parties discovered at its own issuer. */
 interface Instance {
