@@ -3,9 +3,10 @@ import { queryRows, type Database } from './database.js';
 import { hasSecondFactor } from './second-factor-tables.js';
 import type { Pool } from '../policy/tenant-policy.js';
 import { canonicalEmail, canonicalEmailOrUndefined, EMAIL_PROBLEMS } from '../policy/email-address.js';
+import type { Role } from '../policy/roles.js';
+import { isLocale, type Locale } from '../locale.js';
 
-export type Role = 'key_user' | 'coop_admin';
-export const ROLES: readonly Role[] = ['key_user', 'coop_admin'];
+export { ROLES, type Role } from '../policy/roles.js';
 
 export interface Account {
   id: string;
@@ -18,6 +19,8 @@ export interface Account {
   roles: Role[];
   disabled: boolean;
   twoFactorRequired: boolean;
+  /** the language the holder last used on a screen; admins' notifications go out in it */
+  locale: Locale;
 }
 
 interface Row {
@@ -31,6 +34,7 @@ interface Row {
   roles: Role[];
   disabled: boolean;
   two_factor_required: boolean;
+  locale?: string;
 }
 
 const toAccount = (r: Row): Account => ({
@@ -44,6 +48,7 @@ const toAccount = (r: Row): Account => ({
   roles: r.roles ?? [],
   disabled: r.disabled,
   twoFactorRequired: r.two_factor_required,
+  locale: isLocale(r.locale) ? r.locale : 'nl',
 });
 
 /** Addresses are stored in their canonical form only; the input paths refuse the others before this. */
@@ -176,7 +181,7 @@ export class AccountStore {
 
   async update(
     id: string,
-    patch: { name?: string; email?: string; emailVerified?: boolean; roles?: Role[]; disabled?: boolean; twoFactorRequired?: boolean },
+    patch: { name?: string; email?: string; emailVerified?: boolean; roles?: Role[]; disabled?: boolean; twoFactorRequired?: boolean; locale?: Locale },
   ): Promise<Account | undefined> {
     const changes: Record<string, unknown> = { updated_at: this.db.fn.now() };
     if (patch.name !== undefined) changes.name = patch.name;
@@ -185,6 +190,7 @@ export class AccountStore {
     if (patch.roles !== undefined) changes.roles = JSON.stringify(patch.roles);
     if (patch.disabled !== undefined) changes.disabled = patch.disabled;
     if (patch.twoFactorRequired !== undefined) changes.two_factor_required = patch.twoFactorRequired;
+    if (patch.locale !== undefined) changes.locale = patch.locale;
     const [row] = await this.db<Row>('accounts').where({ id }).update(changes).returning('*');
     this.forget(id);
     return row && toAccount(row as Row);
