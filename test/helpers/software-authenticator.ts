@@ -23,6 +23,7 @@ export interface SoftwareCredential {
   /** base64url */
   id: string;
   privateKey: KeyObject;
+  publicKey: KeyObject;
   /** the next assertion's counter is this + step (0 stays 0 for a counterless one) */
   counter: number;
   rpId: string;
@@ -50,14 +51,17 @@ export class SoftwareAuthenticator {
     return this.options.counterStep ?? 1;
   }
 
-  /** navigator.credentials.create() for these options; the credential is returned for later assertions. */
+  /**
+   * navigator.credentials.create() for these options; the credential is returned for later
+   * assertions. `overrides.credential` registers an existing credential again (its id and key).
+   */
   register(
     options: { challenge: string; rp: { id?: string }; user: { id: string } },
     origin: string,
-    overrides: CeremonyOverrides = {},
+    overrides: CeremonyOverrides & { credential?: SoftwareCredential } = {},
   ): { response: RegistrationResponseJSON; credential: SoftwareCredential } {
     const rpId = overrides.rpId ?? options.rp.id!;
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = overrides.credential ?? generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
     const cose = isoCBOR.encode(
       new Map<number, number | Uint8Array>([
@@ -68,10 +72,11 @@ export class SoftwareAuthenticator {
         [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
       ]),
     );
-    const credentialId = randomBytes(32);
+    const credentialId = overrides.credential ? Buffer.from(overrides.credential.id, 'base64url') : randomBytes(32);
     const credential: SoftwareCredential = {
       id: b64url(credentialId),
       privateKey,
+      publicKey,
       counter: this.step === 0 ? 0 : 1,
       rpId: options.rp.id!,
       backupEligible: this.options.backupEligible ?? false,

@@ -103,6 +103,9 @@ export class PasskeyFactor {
     }
     if (!verified.verified) return { ok: false, reason: 'invalid' };
     const info = verified.registrationInfo;
+    // the library takes the id from the signed authenticator data and ignores the JSON's; a
+    // browser sends the same, so a difference is a tampered response
+    if (info.credential.id !== response.id) return { ok: false, reason: 'invalid', detail: 'credential id differs from the attested one' };
     const passkey = await this.store.add({
       accountId: holder.accountId,
       credentialId: info.credential.id,
