@@ -87,9 +87,9 @@ export class SoftwareAuthenticator {
     const attestedCredentialData = Buffer.concat([Buffer.alloc(16) /* aaguid: none */, idLength, credentialId, Buffer.from(cose)]);
     const authData = Buffer.concat([this.authenticatorData(rpId, credential, credential.counter, FLAG_AT, overrides), attestedCredentialData]);
     const attestationObject = isoCBOR.encode(
-      new Map<string, string | Uint8Array | Map<string, never>>([
+      new Map<string, string | Uint8Array | Map<string, string>>([
         ['fmt', 'none'],
-        ['attStmt', new Map()],
+        ['attStmt', new Map<string, string>()],
         ['authData', new Uint8Array(authData)],
       ]),
     );
