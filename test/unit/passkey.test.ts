@@ -13,8 +13,15 @@ const registrationOptions = { challenge: CHALLENGE, rp: { id: rp.rpID }, user: {
 
 describe('the relying party follows ISSUER', () => {
   test('RP ID is the host, origin the origin (a path in ISSUER does not count)', () => {
-    expect(rp).toEqual({ rpID: 'login.zonnig.example', origin: 'https://login.zonnig.example', name: 'Sleutel' });
-    expect(relyingPartyFromIssuer('http://localhost:3000', 'Zon op Zuid')).toEqual({ rpID: 'localhost', origin: 'http://localhost:3000', name: 'Zon op Zuid' });
+    expect(rp).toEqual({ rpID: 'login.zonnig.example', origin: 'https://login.zonnig.example', name: 'Sleutel', available: true });
+    expect(relyingPartyFromIssuer('http://localhost:3000', 'Zon op Zuid')).toEqual({ rpID: 'localhost', origin: 'http://localhost:3000', name: 'Zon op Zuid', available: true });
+  });
+
+  test('browsers refuse an IP address as RP ID and plain http off localhost: passkeys not available there', () => {
+    expect(relyingPartyFromIssuer('http://127.0.0.1:3000')).toMatchObject({ rpID: '127.0.0.1', available: false });
+    expect(relyingPartyFromIssuer('https://[::1]:3000')).toMatchObject({ available: false });
+    expect(relyingPartyFromIssuer('http://login.zonnig.example')).toMatchObject({ available: false });
+    expect(relyingPartyFromIssuer('http://sleutel.localhost:3000')).toMatchObject({ available: true });
   });
 });
 
