@@ -38,6 +38,8 @@ export interface CeremonyOverrides {
   challenge?: string;
   type?: string;
   userVerified?: boolean;
+  /** as a browser reports a ceremony inside a frame of another origin */
+  topOrigin?: string;
 }
 
 export class SoftwareAuthenticator {
@@ -146,7 +148,13 @@ export class SoftwareAuthenticator {
 
   private clientData(type: string, challenge: string, origin: string, overrides: CeremonyOverrides): Buffer {
     return Buffer.from(
-      JSON.stringify({ type: overrides.type ?? type, challenge: overrides.challenge ?? challenge, origin: overrides.origin ?? origin, crossOrigin: false }),
+      JSON.stringify({
+        type: overrides.type ?? type,
+        challenge: overrides.challenge ?? challenge,
+        origin: overrides.origin ?? origin,
+        crossOrigin: overrides.topOrigin !== undefined,
+        ...(overrides.topOrigin === undefined ? {} : { topOrigin: overrides.topOrigin }),
+      }),
     );
   }
 }

@@ -172,6 +172,10 @@ describe.each(storeModes)('PasskeyFactor (%s)', (mode) => {
       await refusedWithout((c) => signIn(c.h, c.authenticator, c.credential, { origin: 'https://login-zonnig.example' }), 'wrong_origin');
     });
 
+    test('a ceremony inside another site’s frame', async () => {
+      await refusedWithout((c) => signIn(c.h, c.authenticator, c.credential, { topOrigin: 'https://evil.example' }), 'wrong_origin');
+    });
+
     test('a wrong RP ID (an assertion made for another site)', async () => {
       await refusedWithout((c) => signIn(c.h, c.authenticator, c.credential, { rpId: 'zonnig.example' }), 'wrong_rp_id');
     });

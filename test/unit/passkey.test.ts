@@ -136,6 +136,8 @@ describe('the ceremony checks name what is wrong', () => {
     expect(checkClientData(clientData({ origin: 'https://login.zonnig.example.evil' }), 'webauthn.get', CHALLENGE, rp)).toBe('wrong_origin');
     expect(checkClientData(clientData({ origin: 'http://login.zonnig.example' }), 'webauthn.get', CHALLENGE, rp)).toBe('wrong_origin');
     expect(checkClientData(clientData({}), 'webauthn.create', CHALLENGE, rp)).toBe('wrong_type');
+    // inside another site's frame
+    expect(checkClientData(clientData({ topOrigin: 'https://evil.example' }), 'webauthn.get', CHALLENGE, rp)).toBe('wrong_origin');
     expect(checkClientData(Buffer.from('not json').toString('base64url'), 'webauthn.get', CHALLENGE, rp)).toBe('malformed');
   });
 

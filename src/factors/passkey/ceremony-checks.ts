@@ -20,6 +20,9 @@ export function checkClientData(clientDataJSON: string, type: 'webauthn.create' 
   if (clientData.type !== type) return 'wrong_type';
   if (typeof clientData.challenge !== 'string' || !sameString(clientData.challenge, challenge)) return 'wrong_challenge';
   if (clientData.origin !== rp.origin) return 'wrong_origin';
+  // our pages may not be framed (frame-ancestors 'none'): a ceremony inside another site's frame
+  // is someone else's page using ours
+  if (clientData.crossOrigin === true || clientData.topOrigin !== undefined) return 'wrong_origin';
   return undefined;
 }
 
