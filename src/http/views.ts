@@ -1,14 +1,15 @@
 import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import accepts from 'accepts';
 import { Eta } from 'eta';
+import { DEFAULT_LOCALE, LOCALES, type Locale } from '../locale.js';
 
 /**
  * Renders the screens in interactions/ (templates, message catalogues, stylesheet).
  * Dutch is the default; `ui_locales` (from the authorization request) and Accept-Language choose.
  */
-import { LOCALES, type Locale } from '../locale.js';
-
 export { LOCALES, type Locale } from '../locale.js';
 
 export const interactionsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../interactions');
@@ -47,14 +48,7 @@ export function chooseLocale(uiLocales?: string | null, acceptLanguage?: string 
     const base = tag.toLowerCase().split('-')[0] as Locale;
     if (LOCALES.includes(base)) return base;
   }
-  const ranked = (acceptLanguage ?? '')
-    .split(',')
-    .map((part) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
-      return { base: tag.toLowerCase().split('-')[0] as Locale, q: q === undefined ? 1 : Number(q) };
-    })
-    .filter((entry) => LOCALES.includes(entry.base) && entry.q > 0)
-    .sort((a, b) => b.q - a.q);
-  return ranked[0]?.base ?? 'nl';
+  // the negotiation Koa's ctx.acceptsLanguages does (q-values, en-GB → en, q=0 refused)
+  const chosen = accepts({ headers: { 'accept-language': acceptLanguage ?? '' } } as IncomingMessage).languages([...LOCALES]);
+  return acceptLanguage && typeof chosen === 'string' ? (chosen as Locale) : DEFAULT_LOCALE;
 }
