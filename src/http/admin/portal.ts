@@ -1,10 +1,8 @@
 import Router from '@koa/router';
-import { getAccount } from '../../admin/accounts.js';
 import type { AdminDependencies } from '../../admin/context.js';
-import { searchAccounts } from '../../admin/search-accounts.js';
 import { resetTwoFactor } from '../../admin/two-factor.js';
-import { NotFound } from '../../errors.js';
-import { accountIdOf, checkPage, emptyForm, PAGE_SIZE, pageNumber, searchText, strictQuery, type ConsoleKit, type Operator } from './console.js';
+import { accountIdOf, emptyForm, type ConsoleKit } from './console.js';
+import { poolScreens } from './pool-screens.js';
 
 /**
  * "Portal gebruiker gegevens > Twee factor authenticatie > reset": the contact portal's users,
@@ -15,22 +13,9 @@ export function portalRoutes(kit: ConsoleKit, deps: { flows: AdminDependencies }
   const router = new Router({ prefix: '/admin/:slug/portal' });
   const { flows } = deps;
 
-  const portalAccount = async (me: Operator, id: string, ip: string) => {
-    const view = await getAccount(flows, me.actor, me.slug, id, ip);
-    if (view.pool !== 'portal') throw new NotFound('error.not_found', 'not a portal account');
-    return view;
-  };
+  const { account: portalAccount, list } = poolScreens(kit, flows, 'portal');
 
-  router.get('/', kit.guard(async (ctx) => {
-    const me = await kit.viewer(ctx);
-    if (!me) return;
-    const query = strictQuery(ctx, ['q', 'page', 'notice']);
-    const q = searchText(query.q);
-    const page = pageNumber(query.page);
-    const found = await searchAccounts(flows, me.actor, me.slug, { pool: 'portal', query: q, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }, ctx.ip);
-    const pages = checkPage(page, found.total, PAGE_SIZE);
-    kit.show(ctx, me, 'admin-portal', 'portal', { title: 'admin.portal_title', accounts: found.accounts, total: found.total, q, page, pages });
-  }));
+  router.get('/', list('admin-portal', 'portal', 'admin.portal_title'));
 
   router.get('/:id/reset', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);

@@ -2,14 +2,13 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AccountView } from '../../admin/account-view.js';
 import { createAccount, getAccount, unblockAccount, updateAccount } from '../../admin/accounts.js';
-import { searchAccounts } from '../../admin/search-accounts.js';
 import { resetTwoFactor, setTwoFactorRequirement } from '../../admin/two-factor.js';
-import { NotFound } from '../../errors.js';
 import { mayChangeAccount, type AccountChange } from '../../policy/dominance.js';
 import { permission, type AdminAction } from '../../policy/permissions.js';
 import type { Role } from '../../stores/accounts.js';
 import { fields } from '../forms.js';
-import { accountIdOf, checkPage, emptyForm, PAGE_SIZE, pageNumber, searchText, strictQuery, type ConsoleKit, type Operator } from './console.js';
+import { accountIdOf, emptyForm, strictQuery, type ConsoleKit, type Operator } from './console.js';
+import { poolScreens } from './pool-screens.js';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'form.invalid_field' });
 const checkbox = z.literal('on', { error: 'form.invalid_field' }).optional();
@@ -53,23 +52,9 @@ export function userRoutes(kit: ConsoleKit, deps: { flows: Parameters<typeof get
   const router = new Router({ prefix: '/admin/:slug/users' });
   const { flows } = deps;
 
-  /** A staff account of the operator's tenant (a portal account is not on this screen: 404). */
-  const staffAccount = async (me: Operator, id: string, ip: string): Promise<AccountView> => {
-    const view = await getAccount(flows, me.actor, me.slug, id, ip);
-    if (view.pool !== 'staff') throw new NotFound('error.not_found', 'not a staff account');
-    return view;
-  };
+  const { account: staffAccount, list } = poolScreens(kit, flows, 'staff');
 
-  router.get('/', kit.guard(async (ctx) => {
-    const me = await kit.viewer(ctx);
-    if (!me) return;
-    const query = strictQuery(ctx, ['q', 'page', 'notice']);
-    const q = searchText(query.q);
-    const page = pageNumber(query.page);
-    const found = await searchAccounts(flows, me.actor, me.slug, { pool: 'staff', query: q, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE }, ctx.ip);
-    const pages = checkPage(page, found.total, PAGE_SIZE);
-    kit.show(ctx, me, 'admin-users', 'users', { title: 'admin.users_title', accounts: found.accounts, total: found.total, q, page, pages });
-  }));
+  router.get('/', list('admin-users', 'users', 'admin.users_title'));
 
   router.get('/new', kit.guard(async (ctx) => {
     const me = await kit.viewer(ctx);
