@@ -1,6 +1,6 @@
 import type { Amr } from '../../policy/authentication-level.js';
 import type { Account } from '../../stores/accounts.js';
-import { RemembranceStore } from '../../stores/remembrances.js';
+import { RemembranceStore, type BrowserDescription } from '../../stores/remembrances.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 import { rememberHours } from './complete-login.js';
@@ -15,6 +15,8 @@ export interface BrowserPort {
   keep(accountId: string, token: string, seconds: number): void;
   /** the remembrance could not be written (the login goes on; the code is asked next time) */
   notKept(error: Error): void;
+  /** what the account page's list calls this browser (from its User-Agent) */
+  description?: BrowserDescription;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function renewRemembrance(
   const previous = browser.tokenFor(account.id);
   const fresh = RemembranceStore.newBrowserToken();
   if (hours > 0) {
-    await deps.remembrances.remember(account.id, fresh, hours);
+    await deps.remembrances.remember(account.id, fresh, hours, browser.description);
     browser.keep(account.id, fresh, hours * 3600);
     if (previous) await deps.remembrances.forget(account.id, previous);
   } else if (input.remembered && previous) {

@@ -8,6 +8,7 @@ import { requestsTwoFactor } from '../../oidc/provider.js';
 import type { LoginProgress } from '../../stores/login-progress.js';
 import type { TenantStore } from '../../stores/tenants.js';
 import type { BrowserCookie } from '../browser-cookie.js';
+import { describeBrowser } from '../browser-description.js';
 import type { Csrf } from '../csrf.js';
 import { fields, submittedForm } from '../forms.js';
 import { interactionLoader, screenRenderer } from '../screens.js';
@@ -55,6 +56,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
         tokenFor: (accountId) => deps.browser.read(ctx, accountId),
         keep: (accountId, token, seconds) => deps.browser.set(ctx, accountId, token, seconds),
         notKept: (error) => ctx.state.log?.warn({ err: { message: error.message } }, 'could not remember the browser; the code will be asked next time'),
+        description: describeBrowser(ctx.get('user-agent')),
       },
     };
     return { interaction, req };
