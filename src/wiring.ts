@@ -142,7 +142,7 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
       operationsRoutes({ checks: { database: () => pingDatabase(stores.db), kv: () => stores.kv.ping() }, isShuttingDown: () => shuttingDown }),
       assetRoutes(views),
       interactionRoutes({ login: new LoginFlow(flows), tenants: flows.tenants, interactions, views, csrf, browser }),
-      accountRoutes({ page: new AccountPage({ ...flows, pageState: new AccountPageState(stores.kv) }), sessions, signIn: new AccountSignIn(provider, config.issuer), views, csrf }),
+      accountRoutes({ page: new AccountPage({ ...flows, pageState: new AccountPageState(stores.kv) }), sessions, signIn: new AccountSignIn(provider, config.issuer), views, csrf, browser }),
       passwordRoutes({ flows, interactions, views, csrf }),
       emailRoutes({ flows, views, csrf }),
       manageRouter({ ...flows, provider, issuer: config.issuer }),

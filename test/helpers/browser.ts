@@ -16,12 +16,16 @@ export interface Page {
 export class Browser {
   readonly jar = new CookieJar();
 
-  constructor(private readonly acceptLanguage = 'nl') {}
+  constructor(
+    private readonly acceptLanguage = 'nl',
+    private readonly userAgent?: string,
+  ) {}
 
   async request(url: string, init: { method?: string; form?: Record<string, string | string[]>; body?: string | Buffer; contentType?: string } = {}): Promise<Page> {
     const headers: Record<string, string> = { 'accept-language': this.acceptLanguage, accept: 'text/html' };
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.cookie = cookie;
+    if (this.userAgent) headers['user-agent'] = this.userAgent;
     let body: string | Buffer | undefined = init.body;
     if (init.form) {
       const params = new URLSearchParams();

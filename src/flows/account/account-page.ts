@@ -8,8 +8,10 @@ import type { FlowDependencies } from '../dependencies.js';
 import { beginEnrollment, enrollmentScreen } from '../enrollment/begin-enrollment.js';
 import { confirmEnrollment } from '../enrollment/confirm-enrollment.js';
 import type { FormInput } from '../login/login-screen.js';
+import type { BrowserPort } from '../login/renew-remembrance.js';
 import { changePassword } from './change-password.js';
 import { disableTwoFactor } from './disable-two-factor.js';
+import { forgetAllRememberedBrowsers, forgetRememberedBrowser, rememberedBrowsers, type RememberedBrowserView } from './remembered-browsers.js';
 import { unlockAccountPage } from './unlock-account-page.js';
 
 /** The signed-in person on the account page. */
@@ -19,6 +21,8 @@ export interface AccountVisitor {
   sessionUid: string;
   /** "Ontgrendel" was passed in this session within the last 10 minutes */
   unlocked: boolean;
+  /** this browser's remembrance token for the account, to mark it in the list */
+  browserToken?: string;
 }
 
 /** Where the request came from, for audit events and mails. */
@@ -31,13 +35,13 @@ type Problem = { error?: string; status?: number };
 
 /** What an action of the account page answers. */
 export type AccountScreen =
-  | ({ show: 'overview'; email: string; enabled: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number } & Problem)
+  | ({ show: 'overview'; email: string; enabled: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number; browsers: RememberedBrowserView[] } & Problem)
   | ({ show: 'enroll'; enrollment: Provisioning } & Problem)
   | { show: 'recovery-code'; recoveryCode: string }
   | { show: 'disable-confirm' }
   | { show: 'locked'; minutes: number }
   /** back to the page (a redirect), with a notice to show there */
-  | { show: 'back'; notice?: 'enabled' | 'disabled' | 'unlocked' | 'password_changed' };
+  | { show: 'back'; notice?: 'enabled' | 'disabled' | 'unlocked' | 'password_changed' | 'browser_forgotten' | 'browsers_forgotten' };
 
 type Empty = FormInput<object>;
 
@@ -51,12 +55,12 @@ export class AccountPage {
   constructor(private readonly deps: FlowDependencies & { pageState: AccountPageState }) {}
 
   /** The person of a Sleutel session; undefined without one, or for a disabled account. */
-  async visitor(session: { accountId: string; sessionUid: string } | undefined): Promise<AccountVisitor | undefined> {
+  async visitor(session: { accountId: string; sessionUid: string } | undefined, browser?: Pick<BrowserPort, 'tokenFor'>): Promise<AccountVisitor | undefined> {
     const account = session && (await this.deps.accounts.findById(session.accountId));
     const tenant = account && (await this.deps.tenants.findById(account.tenantId));
     if (!session || !account || !tenant || account.disabled) return undefined;
     const unlocked = await this.deps.pageState.isUnlocked(session.sessionUid, account.id);
-    return { account, tenant, sessionUid: session.sessionUid, unlocked };
+    return { account, tenant, sessionUid: session.sessionUid, unlocked, browserToken: browser?.tokenFor(account.id) };
   }
 
   /** The page: status and what the person may do now, or the enrollment they began. */
@@ -74,6 +78,7 @@ export class AccountPage {
       required: requirement.required,
       requiredBy: requirement.requiredBy,
       minimum: me.tenant.policy.min_password_length[me.account.pool],
+      browsers: await rememberedBrowsers(this.deps, me),
     };
   }
 
@@ -141,6 +146,19 @@ export class AccountPage {
     const outcome = await disableTwoFactor(this.deps, { account: me.account, tenant: me.tenant, sessionUid: me.sessionUid, ...origin });
     if (!outcome.disabled) return this.overview(me, { error: `account.required_by_${outcome.requiredBy}`, status: 409 });
     return { show: 'back', notice: 'disabled' };
+  }
+
+  /** "Vergeet deze browser" (no unlock needed: forgetting only ever asks the code again). */
+  async forgetBrowser(me: AccountVisitor, form: FormInput<{ browser: string }>): Promise<AccountScreen> {
+    if (!form.ok) return this.overview(me, { error: form.messageKey, status: form.status });
+    if (!(await forgetRememberedBrowser(this.deps, { account: me.account, entryId: form.data.browser }))) return this.overview(me, { error: 'account.browser_not_found', status: 404 });
+    return { show: 'back', notice: 'browser_forgotten' };
+  }
+
+  async forgetAllBrowsers(me: AccountVisitor, form: Empty): Promise<AccountScreen> {
+    if (!form.ok) return this.overview(me, { error: form.messageKey, status: form.status });
+    await forgetAllRememberedBrowsers(this.deps, { account: me.account });
+    return { show: 'back', notice: 'browsers_forgotten' };
   }
 
   /** A form that did not pass, or an action without a fresh unlock. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AccountPage, AccountScreen, AccountVisitor } from '../../flows/account/account-page.js';
 import type { AccountSignIn } from '../../oidc/account-sign-in.js';
 import type { AccountSessions } from '../../oidc/sessions.js';
+import type { BrowserCookie } from '../browser-cookie.js';
 import type { Csrf } from '../csrf.js';
 import { fields, submittedForm } from '../forms.js';
 import { screenRenderer } from '../screens.js';
@@ -16,12 +17,15 @@ export interface AccountRouteDeps {
   signIn: AccountSignIn;
   views: Views;
   csrf: Csrf;
+  browser: BrowserCookie;
 }
 
 const unlockForm = z.object({ current_password: fields.current_password });
 const codeForm = z.object({ code: fields.code });
 const emptyForm = z.object({});
-const NOTICES = new Set(['enabled', 'disabled', 'unlocked', 'password_changed']);
+const NOTICES = new Set(['enabled', 'disabled', 'unlocked', 'password_changed', 'browser_forgotten', 'browsers_forgotten']);
+// a remembered browser's id on the page: the hash of its token (src/stores/remembrances.ts)
+const browserForm = z.object({ browser: z.string({ error: 'form.invalid_field' }).regex(/^[A-Za-z0-9_-]{43}$/, 'form.invalid_field') });
 const passwordForm = z.object({ current_password: fields.current_password, password: fields.password });
 const STATE_COOKIE = 'sleutel.account-login';
 
@@ -39,7 +43,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   /** The signed-in person; undefined without a session. */
   const current = async (ctx: Context) => {
     ctx.state.locale = chooseLocale(typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined, ctx.get('accept-language'));
-    return deps.page.visitor(await deps.sessions.current(ctx));
+    return deps.page.visitor(await deps.sessions.current(ctx), { tokenFor: (accountId) => deps.browser.read(ctx, accountId) });
   };
 
   const render = (ctx: Context, me: AccountVisitor, screen: AccountScreen) => {
@@ -102,6 +106,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   router.post('/password', action(passwordForm, (me, form, origin) => deps.page.changePassword(me, form, origin)));
   router.post('/two-factor/disable', action(emptyForm, (me, form) => deps.page.disable(me, form)));
   router.post('/two-factor/disable/confirm', action(emptyForm, (me, form, origin) => deps.page.confirmDisable(me, form, origin)));
+  router.post('/browsers/forget', action(browserForm, (me, form) => deps.page.forgetBrowser(me, form)));
+  router.post('/browsers/forget-all', action(emptyForm, (me, form) => deps.page.forgetAllBrowsers(me, form)));
 
   return router;
 }
