@@ -12,6 +12,8 @@ import { accountRoutes } from './http/routes/account.js';
 import { assetRoutes } from './http/routes/assets.js';
 import { interactionRoutes } from './http/routes/interaction.js';
 import { LoginFlow } from './flows/login/login-flow.js';
+import { PasskeyChallenges, PasskeyFactor, relyingPartyFromIssuer } from './factors/passkey/index.js';
+import { PasskeyStore } from './stores/passkeys.js';
 import { RecoveryCodeFactor } from './factors/recovery-code/recovery-code-factor.js';
 import { SecondFactors } from './factors/second-factor.js';
 import { TotpFactor } from './factors/totp/totp-factor.js';
@@ -95,11 +97,15 @@ export async function createSleutel(config: Config, log: Logger, overrides: { db
   // the second factors (src/factors/second-factor.ts); a new one is built here and listed in `factors`
   const totp = new TotpFactor(stores.secondFactors, stores.box);
   const recoveryCode = new RecoveryCodeFactor(stores.secondFactors);
+  const passkeys = new PasskeyStore(stores.db);
+  const passkey = new PasskeyFactor(passkeys, new PasskeyChallenges(stores.kv), relyingPartyFromIssuer(config.issuer));
   const flows: FlowDependencies = {
     ...stores,
-    factors: new SecondFactors([totp, recoveryCode]),
+    factors: new SecondFactors([totp, recoveryCode, passkey]),
     totp,
     recoveryCode,
+    passkey,
+    passkeys,
     remembrances: new RemembranceStore(stores.kv),
     lockout: new AccountLockout(stores.kv),
     ipLockout: new Lockout(stores.kv, 'ip', IP_SCALE),

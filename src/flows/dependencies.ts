@@ -1,4 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { PasskeyFactor } from '../factors/passkey/passkey-factor.js';
 import type { RecoveryCodeFactor } from '../factors/recovery-code/recovery-code-factor.js';
 import type { SecondFactors } from '../factors/second-factor.js';
 import type { TotpFactor } from '../factors/totp/totp-factor.js';
@@ -8,6 +9,7 @@ import type { AuditLog } from '../stores/audit-events.js';
 import type { ClientStore } from '../stores/clients.js';
 import type { EmailChangeStore } from '../stores/email-changes.js';
 import type { AccountLockout, Lockout } from '../stores/lockouts.js';
+import type { PasskeyStore } from '../stores/passkeys.js';
 import type { PasswordTokenStore } from '../stores/password-tokens.js';
 import type { RateLimits } from '../stores/rate-limits.js';
 import type { LoginProgressStore } from '../stores/login-progress.js';
@@ -32,6 +34,9 @@ export interface FlowDependencies {
   factors: SecondFactors;
   totp: TotpFactor;
   recoveryCode: RecoveryCodeFactor;
+  passkey: PasskeyFactor;
+  /** the passkeys as stored (the account page's list, removal) */
+  passkeys: PasskeyStore;
   remembrances: RemembranceStore;
   lockout: AccountLockout;
   ipLockout: Lockout;

@@ -9,6 +9,8 @@ import type { Locale } from '../locale.js';
 export type MailTemplate =
   | 'two_factor_enabled'
   | 'two_factor_disabled'
+  | 'passkey_added'
+  | 'passkey_removed'
   | 'recovery_code_used'
   | 'two_factor_reset'
   | 'password_reset'

@@ -6,8 +6,8 @@ export const ACR_PASSWORD = 'urn:sleutel:acr:pwd';
 export const ACR_TWO_FACTOR = 'urn:sleutel:acr:2fa';
 export const ACR_VALUES = [ACR_PASSWORD, ACR_TWO_FACTOR] as const;
 
-/** RFC 8176 values: the password, a one-time code, a recovery code. */
-export const AMR_VALUES = ['pwd', 'otp', 'rec'] as const;
+/** RFC 8176 values: the password, a one-time code, a recovery code, a passkey (hardware- or software-secured key). */
+export const AMR_VALUES = ['pwd', 'otp', 'rec', 'hwk', 'swk'] as const;
 export type Amr = (typeof AMR_VALUES)[number];
 
 export interface SatisfiedFactors {

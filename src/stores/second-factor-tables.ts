@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 export const FACTOR_TABLES: readonly { table: string; standalone: boolean }[] = [
   { table: 'totp_credentials', standalone: true },
   { table: 'recovery_codes', standalone: false },
+  { table: 'passkey_credentials', standalone: true },
 ];
 
 export const STANDALONE_FACTOR_TABLES = FACTOR_TABLES.filter((t) => t.standalone).map((t) => t.table);

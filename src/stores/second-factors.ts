@@ -96,6 +96,15 @@ export class SecondFactorStore {
   }
 
   /**
+   * Gives an account a recovery code when it has none (its first factor was set up in one call, as
+   * a passkey is); false, changing nothing, when it has one already.
+   */
+  async keepRecoveryCode(accountId: string, codeHash: string): Promise<boolean> {
+    const inserted = await this.db('recovery_codes').insert({ account_id: accountId, code_hash: codeHash }).onConflict('account_id').ignore().returning('account_id');
+    return inserted.length === 1;
+  }
+
+  /**
    * Uses the recovery code: true for exactly one caller, even when two race. (`returning` rather
    * than the delete count: knex-pglite does not report a count for deletes.)
    */

@@ -11,6 +11,7 @@ import { authenticatorDataOfAssertion, authenticatorDataOfAttestation, checkClie
 import { CEREMONY_TIMEOUT_MS, type PasskeyChallenges } from './challenges.js';
 import { passkeyAmr, type PasskeyAmr } from './passkey-amr.js';
 import type { RelyingParty } from './relying-party.js';
+import type { ChallengeFactor, OneCallEnrollment } from '../second-factor.js';
 import { normalizePasskeyName, parseAuthenticationResponse, parseRegistrationResponse } from './responses.js';
 
 /** Enough for a phone, a laptop and a few security keys; more is more likely a script than a person. */
@@ -40,8 +41,14 @@ export interface PasskeyHolder {
  * verification preferred but not required (the password came first; a touch proves presence).
  * A refusal changes nothing stored; the challenge is used up by any response that reaches it.
  */
-export class PasskeyFactor {
+export class PasskeyFactor
+  implements
+    ChallengeFactor<PublicKeyCredentialRequestOptionsJSON, AuthenticationRefusal>,
+    OneCallEnrollment<PublicKeyCredentialCreationOptionsJSON, PasskeyCredential, RegistrationRefusal>
+{
   readonly id = 'passkey';
+  /** hwk for a device-bound key, swk for a synced one (passkey-amr.ts) */
+  readonly amr = ['hwk', 'swk'] as const;
   readonly phishingResistant = true;
   /** a passkey alone means "2FA enabled" */
   readonly standalone = true;
@@ -51,6 +58,29 @@ export class PasskeyFactor {
     private readonly challenges: PasskeyChallenges,
     private readonly rp: RelyingParty,
   ) {}
+
+  /** whether browsers will run a ceremony for our ISSUER (relying-party.ts); where not, no screen offers passkeys */
+  get available(): boolean {
+    return this.rp.available;
+  }
+
+  // the factor interface's names (src/factors/second-factor.ts) for the ceremonies below
+  challenge(holder: PasskeyHolder): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
+    return this.authenticationOptions(holder);
+  }
+
+  verify(holder: PasskeyHolder, response: unknown): Promise<AuthenticationResult> {
+    return this.authenticate(holder, response);
+  }
+
+  enrollmentOptions(holder: PasskeyHolder, user: { name: string; displayName: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.registrationOptions(holder, user);
+  }
+
+  async enroll(holder: PasskeyHolder, response: unknown, name: unknown): Promise<{ ok: true; enrolled: PasskeyCredential } | { ok: false; reason: RegistrationRefusal }> {
+    const result = await this.register(holder, response, name);
+    return result.ok ? { ok: true, enrolled: result.passkey } : result;
+  }
 
   /** What the account page hands to startRegistration(); the account's passkeys are excluded. */
   async registrationOptions(holder: PasskeyHolder, user: { name: string; displayName: string }): Promise<PublicKeyCredentialCreationOptionsJSON> {

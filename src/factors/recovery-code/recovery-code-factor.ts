@@ -1,14 +1,14 @@
 import type { SecondFactorStore } from '../../stores/second-factors.js';
 import { isWellFormedRecoveryCode, recoveryCodeMatches } from '../recovery-code.js';
-import type { SecondFactor } from '../second-factor.js';
+import type { CodeFactor } from '../second-factor.js';
 
 /**
  * The recovery code (docs/rules.md, rule 8): made with the first factor's enrollment, used up by
  * exactly one request. Not a factor on its own: without another factor there is none.
  */
-export class RecoveryCodeFactor implements SecondFactor {
+export class RecoveryCodeFactor implements CodeFactor {
   readonly id = 'recovery_code';
-  readonly amr = 'rec';
+  readonly amr = ['rec'] as const;
   readonly phishingResistant = false;
   readonly standalone = false;
 

@@ -1,6 +1,6 @@
 import type { SecretBox } from '../../crypto/secret-box.js';
 import type { SecondFactorStore } from '../../stores/second-factors.js';
-import type { Enrollment, EnrollmentResult, SecondFactor } from '../second-factor.js';
+import type { CodeFactor, Enrollment, EnrollmentResult } from '../second-factor.js';
 import { isWellFormedCode, matchTotp, newTotpSecret, provisioning, type Provisioning } from '../totp.js';
 
 /** The sealing context of a secret that awaits its confirming code (never that of a confirmed one). */
@@ -11,9 +11,9 @@ const pendingContext = (accountId: string) => `pending-totp:${accountId}`;
  * new secret only sealed in the enrollment's short-lived state until a current code confirms it;
  * then the secret is stored with that code's time step, so the same code cannot sign in after.
  */
-export class TotpFactor implements SecondFactor, Enrollment<Provisioning> {
+export class TotpFactor implements CodeFactor, Enrollment<Provisioning> {
   readonly id = 'totp';
-  readonly amr = 'otp';
+  readonly amr = ['otp'] as const;
   readonly phishingResistant = false;
   readonly standalone = true;
 
