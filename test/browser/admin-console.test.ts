@@ -5,8 +5,8 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page, Response } f
 import { CodeClock, createAccount, enable2fa } from '../helpers/manage.js';
 import { RelyingParty } from '../helpers/relying-party.js';
 import { seedTenant, type Seeded, type SeededAccount } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { CHROMIUM_PATH, SCREENS_DIR, chromiumAvailable, clickAndLoad, countScriptRequests, launchChromium, seriousViolations, trackDocuments } from './chromium.js';
+import type { TestServer } from '../helpers/server.js';
+import { CHROMIUM_PATH, SCREENS_DIR, chromiumAvailable, clickAndLoad, countScriptRequests, seriousViolations, startServerAndChromium, trackDocuments } from './chromium.js';
 
 /**
  * The admin console in a real browser (issue 15): a key user (who is also coop_admin, like the
@@ -32,10 +32,10 @@ describeWithChromium('the admin console in Chromium', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(SCREENS_DIR, { recursive: true });
-    const [started, launched] = await Promise.allSettled([startServer('embedded'), launchChromium()]);
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const outcome of [started, launched]) if (outcome.status === 'rejected') throw outcome.reason;
+    const started = await startServerAndChromium();
+    server = started.server!;
+    browser = started.browser!;
+    if (started.failure) throw started.failure;
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * A real Chromium for the screen tests: Debian's package (`apt-get install chromium`), driven by
@@ -19,6 +20,21 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
+}
+
+/**
+ * A Sleutel (embedded stores) and a Chromium for a browser suite, started together. Both are
+ * started, and both handed back before any failure is thrown, so the suite's afterAll stops what
+ * did start.
+ */
+export async function startServerAndChromium(env?: Record<string, string>): Promise<{ server?: TestServer; browser?: Browser; failure?: unknown }> {
+  const [started, launched] = await Promise.allSettled([startServer('embedded', env ? { env } : {}), launchChromium()]);
+  const failure = [started, launched].find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult | undefined;
+  return {
+    server: started.status === 'fulfilled' ? started.value : undefined,
+    browser: launched.status === 'fulfilled' ? launched.value : undefined,
+    failure: failure?.reason,
+  };
 }
 
 /** jsqr is CommonJS whose typings describe an ES default export; at run time the module itself is the function. */

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page, Response } from 'playwright-core';
 import { RelyingParty } from '../helpers/relying-party.js';
 import { seedTenant, type Seeded } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { previousStepCode, totp } from '../helpers/totp.js';
-import { CHROMIUM_PATH, SCREENS_DIR, chromiumAvailable, clickAndLoad, countScriptRequests, launchChromium, readQrCode, seriousViolations, trackDocuments } from './chromium.js';
+import { CHROMIUM_PATH, SCREENS_DIR, chromiumAvailable, clickAndLoad, countScriptRequests, readQrCode, seriousViolations, startServerAndChromium, trackDocuments } from './chromium.js';
 
 /**
  * The screens in a real browser (issue 6 item 8): login, enrollment on the account page with the
@@ -68,11 +68,10 @@ describeWithChromium('the screens in Chromium', () => {
   beforeAll(async () => {
     fs.mkdirSync(SCREENS_DIR, { recursive: true });
     website = await startWebsite();
-    // both are started, and both assigned before any failure is thrown, so afterAll stops what did start
-    const [started, launched] = await Promise.allSettled([startServer('embedded'), launchChromium()]);
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const outcome of [started, launched]) if (outcome.status === 'rejected') throw outcome.reason;
+    const started = await startServerAndChromium();
+    server = started.server!;
+    browser = started.browser!;
+    if (started.failure) throw started.failure;
   });
   afterAll(async () => {
     await browser?.close();
