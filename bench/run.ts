@@ -44,7 +44,7 @@ import { ENDPOINTS, formatTable, TARGETS, type EndpointName, type LoginKind, typ
 
 const smoke = process.env.BENCH_SMOKE === '1';
 
-/** Counts of operations; the full run takes about seven minutes on two busy cores. */
+/** Counts of operations; the full run takes about four minutes on two busy cores. */
 const plan = smoke
   ? { accounts: 60, passwordOnlyAccounts: 10, warmupLogins: 4, loginRounds: 1, logins: 6, bareLogins: 10, argon2Verifies: 6, loginConcurrency: 2, serialLogins: 3, endpointRounds: 1, requests: 100, warmupRequests: 30, connections: 2, sessions: 1000, sessionRequests: 50, readyRuns: 1 }
   : { accounts: 3000, passwordOnlyAccounts: 200, warmupLogins: 40, loginRounds: 5, logins: 150, bareLogins: 300, argon2Verifies: 60, loginConcurrency: 8, serialLogins: 60, endpointRounds: 4, requests: 3000, warmupRequests: 300, connections: 10, sessions: 100_000, sessionRequests: 2000, readyRuns: 5 };
