@@ -43,7 +43,7 @@ export class InteractionExpired extends SleutelError {
 }
 
 export class ServiceUnavailable extends SleutelError {
-  constructor(description = 'a backing store is unreachable') {
+  constructor(description = 'a backing store is unreachable; try again shortly') {
     super(503, 'temporarily_unavailable', 'error.unavailable', description);
   }
 }

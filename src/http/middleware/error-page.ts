@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { SleutelError } from '../../errors.js';
+import { ServiceUnavailable, SleutelError } from '../../errors.js';
 import { isStoreUnavailable } from '../../stores/unavailable.js';
 import { chooseLocale, type Views } from '../views.js';
 
@@ -32,12 +32,11 @@ interface Answer {
   description: string;
 }
 
-function classify(error: unknown): Answer {
+function classify(thrown: unknown): Answer {
+  // a driver's "cannot reach Postgres/Redis" becomes our ServiceUnavailable: one error hierarchy answers
+  const error = isStoreUnavailable(thrown) || (thrown as { status?: number }).status === 503 ? new ServiceUnavailable() : thrown;
   if (error instanceof SleutelError) {
     return { status: error.status, code: error.code, messageKey: error.messageKey, description: error.message };
-  }
-  if (isStoreUnavailable(error) || (error as { status?: number }).status === 503) {
-    return { status: 503, code: 'temporarily_unavailable', messageKey: 'error.unavailable', description: 'a backing store is unreachable; try again shortly' };
   }
   const status = (error as { status?: number; expose?: boolean }).status;
   if (status && status >= 400 && status < 500) {
