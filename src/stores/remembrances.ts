@@ -93,7 +93,8 @@ export class RemembranceStore {
 
   /**
    * The account's browsers that skip the code now (within `currentHours`, the tenant's setting),
-   * oldest first. Index entries whose remembrance has expired are dropped from the index.
+   * oldest first. An entry that has expired (or has less than a second left, which Redis reports
+   * as 0) or cannot be read is removed with its index entry.
    */
   async list(accountId: string, currentHours = Infinity): Promise<RememberedBrowser[]> {
     if (currentHours <= 0) return [];
@@ -105,7 +106,7 @@ export class RemembranceStore {
       ids.map(async (id, i) => {
         const remembered = parseRecord(values[i] ?? null);
         if (!remembered || ttls[i]! <= 0) {
-          if (values[i] === null) await this.kv.removeFromSet(index(accountId), id);
+          await Promise.all([this.kv.delete(entryKey(accountId, id)), this.kv.removeFromSet(index(accountId), id)]);
           return;
         }
         const expiresAt = Math.min(now + ttls[i]! * 1000, remembered.at + currentHours * 3600_000);

@@ -88,7 +88,7 @@ describe.each(storeModes)('remembered browsers on the account page (%s)', (mode)
     const { m, firefox, chrome, firefoxId, chromeId } = await twoBrowsers();
 
     const page = await accountPage(firefox);
-    expect(page.html().querySelector('h2')?.text.trim()).toBe(nl['account.browsers_title']);
+    expect(page.html().querySelectorAll('h2').map((h) => h.text.trim())).toContain(nl['account.browsers_title']);
     const entries = listed(page);
     expect(entries.map(({ name, current, id }) => ({ name, current, id })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'Chrome op Android', current: false, id: chromeId },
@@ -118,7 +118,7 @@ describe.each(storeModes)('remembered browsers on the account page (%s)', (mode)
     const browser = new Browser('en', FIREFOX_WINDOWS);
     await signInWithCode(browser, m);
     const page = await accountPage(browser);
-    expect(page.html().querySelector('h2')?.text.trim()).toBe(en['account.browsers_title']);
+    expect(page.html().querySelectorAll('h2').map((h) => h.text.trim())).toContain(en['account.browsers_title']);
     expect(listed(page).map(({ name, current }) => ({ name, current }))).toEqual([{ name: 'Firefox on Windows', current: true }]);
     expect(page.html().querySelector('form[action="/account/browsers/forget"] button')?.text.trim()).toBe(en['account.browser_forget']);
   });
