@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { SleutelError } from '../errors.js';
 import { MAX_PASSWORD_LENGTH } from '../factors/password.js';
+import { MAX_RESPONSE_LENGTH } from '../factors/passkey/responses.js';
 import { isWellFormedRecoveryCode } from '../factors/recovery-code.js';
 import { canonicalEmail, type EmailProblem } from '../policy/email-address.js';
 import { CsrfRejected, type Csrf } from './csrf.js';
@@ -77,6 +78,9 @@ export const fields = {
   current_password: text().min(1, 'form.current_password_missing').max(MAX_PASSWORD_LENGTH, 'form.password_too_long'),
   // exactly six ASCII digits: "١٢٣٤٥٦" or " 123 456" are not accepted as codes
   code: text().min(1, 'form.code_missing').regex(/^[0-9]{6}$/, 'form.code_invalid'),
+  // a passkey's name and the browser's WebAuthn answer (JSON); the factor checks both further
+  passkey_name: text().max(400, 'passkey.bad_name'),
+  webauthn_response: text().min(1, 'passkey.no_response').max(MAX_RESPONSE_LENGTH, 'passkey.refused'),
   recovery_code: text().min(1, 'form.recovery_code_missing').max(64, 'form.recovery_code_invalid').refine(isWellFormedRecoveryCode, 'form.recovery_code_invalid'),
 };
 

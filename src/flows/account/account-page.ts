@@ -13,6 +13,9 @@ import { changePassword } from './change-password.js';
 import { disableTwoFactor } from './disable-two-factor.js';
 import { forgetAllRememberedBrowsers, forgetRememberedBrowser, rememberedBrowsers, type RememberedBrowserView } from './remembered-browsers.js';
 import { unlockAccountPage } from './unlock-account-page.js';
+import { addPasskey } from './add-passkey.js';
+import { passkeySection, type PasskeySection } from './passkey-section.js';
+import { removePasskey } from './remove-passkey.js';
 
 /** The signed-in person on the account page. */
 export interface AccountVisitor {
@@ -35,13 +38,14 @@ type Problem = { error?: string; status?: number };
 
 /** What an action of the account page answers. */
 export type AccountScreen =
-  | ({ show: 'overview'; email: string; enabled: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number; browsers: RememberedBrowserView[] } & Problem)
+  | ({ show: 'overview'; email: string; enabled: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number; browsers: RememberedBrowserView[]; passkeys: PasskeySection } & Problem)
   | ({ show: 'enroll'; enrollment: Provisioning } & Problem)
   | { show: 'recovery-code'; recoveryCode: string }
   | { show: 'disable-confirm' }
+  | { show: 'passkey-remove-confirm'; passkey: { id: string; name: string } }
   | { show: 'locked'; minutes: number }
   /** back to the page (a redirect), with a notice to show there */
-  | { show: 'back'; notice?: 'enabled' | 'disabled' | 'unlocked' | 'password_changed' | 'browser_forgotten' | 'browsers_forgotten' };
+  | { show: 'back'; notice?: 'enabled' | 'disabled' | 'unlocked' | 'password_changed' | 'browser_forgotten' | 'browsers_forgotten' | 'passkey_added' | 'passkey_removed' };
 
 type Empty = FormInput<object>;
 
@@ -79,7 +83,32 @@ export class AccountPage {
       requiredBy: requirement.requiredBy,
       minimum: me.tenant.policy.min_password_length[me.account.pool],
       browsers: await rememberedBrowsers(this.deps, me),
+      passkeys: await passkeySection(this.deps, me),
     };
+  }
+
+  /** "Passkey toevoegen": the browser's answer stored under the name given; a first factor's recovery code shown once. */
+  async addPasskey(me: AccountVisitor, form: FormInput<{ passkey_name: string; webauthn_response: string }>, origin: Origin): Promise<AccountScreen> {
+    if (!form.ok || !me.unlocked) return this.refusal(me, form);
+    const outcome = await addPasskey(this.deps, { account: me.account, sessionUid: me.sessionUid, response: form.data.webauthn_response, name: form.data.passkey_name, ...origin });
+    if (!outcome.ok) return this.overview(me, { error: outcome.reason === 'bad_name' ? 'passkey.bad_name' : outcome.reason === 'too_many' ? 'passkey.too_many' : 'passkey.refused', status: 400 });
+    return outcome.recoveryCode ? { show: 'recovery-code', recoveryCode: outcome.recoveryCode } : { show: 'back', notice: 'passkey_added' };
+  }
+
+  /** "Verwijderen": the question first (or the reason it cannot be removed). */
+  async confirmPasskeyRemoval(me: AccountVisitor, passkeyId: string, form: Empty): Promise<AccountScreen> {
+    if (!form.ok || !me.unlocked) return this.refusal(me, form);
+    const passkey = (await this.deps.passkeys.listByAccount(me.account.id)).find((p) => p.id === passkeyId);
+    if (!passkey) return this.overview(me, { error: 'passkey.not_found', status: 404 });
+    return { show: 'passkey-remove-confirm', passkey: { id: passkey.id, name: passkey.name } };
+  }
+
+  async removePasskey(me: AccountVisitor, passkeyId: string, form: Empty, origin: Origin): Promise<AccountScreen> {
+    if (!form.ok || !me.unlocked) return this.refusal(me, form);
+    const outcome = await removePasskey(this.deps, { account: me.account, tenant: me.tenant, passkeyId, ...origin });
+    if (outcome.result === 'not_found') return this.overview(me, { error: 'passkey.not_found', status: 404 });
+    if (outcome.result === 'last_factor') return this.overview(me, { error: `passkey.last_factor_${outcome.requiredBy}`, status: 409 });
+    return { show: 'back', notice: 'passkey_removed' };
   }
 
   async unlock(me: AccountVisitor, form: FormInput<{ current_password: string }>, origin: Origin): Promise<AccountScreen> {
@@ -167,3 +196,4 @@ export class AccountPage {
     return this.overview(me, { error: 'account.unlock_expired', status: 403 });
   }
 }
+

@@ -23,9 +23,10 @@ export interface AccountRouteDeps {
 const unlockForm = z.object({ current_password: fields.current_password });
 const codeForm = z.object({ code: fields.code });
 const emptyForm = z.object({});
-const NOTICES = new Set(['enabled', 'disabled', 'unlocked', 'password_changed', 'browser_forgotten', 'browsers_forgotten']);
+const NOTICES = new Set(['enabled', 'disabled', 'unlocked', 'password_changed', 'browser_forgotten', 'browsers_forgotten', 'passkey_added', 'passkey_removed']);
 // a remembered browser's id on the page: the hash of its token (src/stores/remembrances.ts)
 const browserForm = z.object({ browser: z.string({ error: 'form.invalid_field' }).regex(/^[A-Za-z0-9_-]{43}$/, 'form.invalid_field') });
+const passkeyForm = z.object({ passkey_name: fields.passkey_name, webauthn_response: fields.webauthn_response });
 const passwordForm = z.object({ current_password: fields.current_password, password: fields.password });
 const STATE_COOKIE = 'sleutel.account-login';
 
@@ -60,6 +61,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
         return page(ctx, 'recovery-code', { tenantName, recoveryCode: screen.recoveryCode });
       case 'disable-confirm':
         return page(ctx, 'disable-confirm', { tenantName });
+      case 'passkey-remove-confirm':
+        return page(ctx, 'passkey-remove-confirm', { tenantName, passkey: screen.passkey });
       case 'locked':
         return page(ctx, 'error', { messageKey: 'challenge.locked', minutes: screen.minutes }, 429);
       case 'back':
@@ -106,6 +109,9 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   router.post('/password', action(passwordForm, (me, form, origin) => deps.page.changePassword(me, form, origin)));
   router.post('/two-factor/disable', action(emptyForm, (me, form) => deps.page.disable(me, form)));
   router.post('/two-factor/disable/confirm', action(emptyForm, (me, form, origin) => deps.page.confirmDisable(me, form, origin)));
+  router.post('/passkeys', action(passkeyForm, (me, form, origin) => deps.page.addPasskey(me, form, origin)));
+  router.post('/passkeys/:id/remove', (ctx) => action(emptyForm, (me, form) => deps.page.confirmPasskeyRemoval(me, String(ctx.params.id), form))(ctx));
+  router.post('/passkeys/:id/remove/confirm', (ctx) => action(emptyForm, (me, form, origin) => deps.page.removePasskey(me, String(ctx.params.id), form, origin))(ctx));
   router.post('/browsers/forget', action(browserForm, (me, form) => deps.page.forgetBrowser(me, form)));
   router.post('/browsers/forget-all', action(emptyForm, (me, form) => deps.page.forgetAllBrowsers(me, form)));
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Router from '@koa/router';
-import type { Views } from '../views.js';
+import { interactionsDir, type Views } from '../views.js';
 
 /** The one stylesheet; an ETag lets browsers revalidate cheaply. */
 export function assetRoutes(views: Views): Router {
@@ -35,6 +35,20 @@ export function assetRoutes(views: Views): Router {
     }
     ctx.type = 'application/javascript';
     ctx.body = webauthn;
+  });
+  // our own script for the passkey screens (interactions/passkey.js): options from a data attribute, no inline script
+  const passkeyScript = readFileSync(path.join(interactionsDir, 'passkey.js'));
+  const passkeyTag = `"${createHash('sha256').update(passkeyScript).digest('base64url').slice(0, 16)}"`;
+  router.get('/assets/passkey.js', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.etag = passkeyTag;
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.type = 'application/javascript';
+    ctx.body = passkeyScript;
   });
   return router;
 }
