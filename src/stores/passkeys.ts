@@ -71,6 +71,13 @@ export class PasskeyStore {
     return rows.map(fromRow);
   }
 
+  /** The passkeys of several accounts at once (a page of the admin's list). */
+  async listByAccounts(accountIds: string[]): Promise<PasskeyCredential[]> {
+    if (accountIds.length === 0) return [];
+    const rows: Row[] = await this.db('passkey_credentials').whereIn('account_id', accountIds).orderBy(['created_at', 'id']).select(columns.split(', '));
+    return rows.map(fromRow);
+  }
+
   async countByAccount(accountId: string): Promise<number> {
     const [row] = await queryRows<{ n: number | string }>(this.db, 'select count(*) as n from passkey_credentials where account_id = ?', [accountId]);
     return Number(row?.n ?? 0);

@@ -49,6 +49,15 @@ export class SecondFactorStore {
     return new Set(found.flat().map((r: { account_id: string }) => r.account_id));
   }
 
+  /** Which factor tables hold a row for each of these accounts (src/stores/second-factor-tables.ts), for the admin views. */
+  async tablesAmong(accountIds: string[]): Promise<Map<string, Set<string>>> {
+    const found = new Map<string, Set<string>>();
+    if (accountIds.length === 0) return found;
+    const rows = await Promise.all(FACTOR_TABLES.map(async ({ table }) => ({ table, ids: await this.db(table).whereIn('account_id', accountIds).distinct('account_id') })));
+    for (const { table, ids } of rows) for (const { account_id } of ids as { account_id: string }[]) found.set(account_id, (found.get(account_id) ?? new Set()).add(table));
+    return found;
+  }
+
   /**
    * Enables 2FA: the confirmed secret with the step of the confirming code, and the recovery code's
    * hash, in one transaction. False when 2FA was enabled meanwhile (a second tab), changing nothing.

@@ -77,6 +77,12 @@ export const accountView = z.object({
   two_factor: twoFactorStatus,
   locked_for_seconds: z.number().int(),
   pending_email: z.string().optional().describe('a new address waiting for the confirmation link sent to it; the account keeps `email` until then'),
+  second_factors: z
+    .object({
+      kinds: z.array(z.enum(['totp', 'passkey', 'recovery_code'])),
+      passkeys: z.array(z.object({ id: z.uuid(), name: z.string(), created_at: z.iso.datetime({ offset: true }), last_used_at: z.iso.datetime({ offset: true }).nullable() })),
+    })
+    .describe('which second factors the account has: their kinds, and each passkey by name and dates — never a secret or key'),
 });
 export const accountList = z.object({ accounts: z.array(accountView) });
 
