@@ -5,9 +5,12 @@ import type { AuditEvent } from '../../stores/audit-events.js';
 import type { Tenant } from '../../stores/tenants.js';
 import type { FlowDependencies } from '../dependencies.js';
 
-/** How long this browser is to be remembered after this login (docs/rules.md, rule 11): only when a code was entered now; 0 = not. */
+/** The proofs after which a browser is remembered: a code or a passkey passed now (not a recovery code, which leads into enrollment). */
+const REMEMBERED_AFTER: readonly Amr[] = ['otp', 'hwk', 'swk'];
+
+/** How long this browser is to be remembered after this login (docs/rules.md, rule 11): only when a code or passkey was passed now; 0 = not. */
 export function rememberHours(tenant: Tenant, account: Account, amr: Amr[]): number {
-  return amr.includes('otp') ? tenant.policy.remember_two_factor_hours[account.pool] : 0;
+  return amr.some((value) => REMEMBERED_AFTER.includes(value)) ? tenant.policy.remember_two_factor_hours[account.pool] : 0;
 }
 
 /**

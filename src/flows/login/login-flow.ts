@@ -15,6 +15,7 @@ import { renewRemembrance } from './renew-remembrance.js';
 import { signInWithPassword } from './sign-in-with-password.js';
 import { useRecoveryCode } from './use-recovery-code.js';
 import { verifyLoginCode, type CodeOutcome } from './verify-code.js';
+import { verifyPasskey } from './verify-passkey.js';
 
 /** A login between its screens: the request, where it stands, and its account (read afresh). */
 export interface LoginInProgress {
@@ -88,6 +89,23 @@ export class LoginFlow {
     return this.finish(req, req.tenant, account, [...progress.amr, 'otp'], false, [outcome.audit]);
   }
 
+  /** "Gebruik code uit de app": the code form, also where a passkey is offered first. */
+  async codeForm(at: LoginInProgress): Promise<LoginScreen> {
+    if (at.progress.step === 'ended') return this.screenOf(at);
+    return { show: 'challenge', attemptsLeft: await this.attemptsLeft(at.req.uid) };
+  }
+
+  /** A passkey's answer in the challenge: counted like a code; passed, the login ends with amr hwk or swk. */
+  async passkey(at: LoginInProgress, read: Read<{ webauthn_response: string }>): Promise<LoginScreen> {
+    const { req, progress, account } = at;
+    const form = await read();
+    if (progress.step === 'ended') return this.screenOf(at);
+    if (!form.ok) return this.screenOf(at, { error: form.messageKey, status: form.status });
+    const outcome = await verifyPasskey(this.deps, { account, uid: req.uid, response: form.data.webauthn_response, ip: req.ip, locale: req.locale });
+    if (outcome.result !== 'accepted') return this.refused(at, outcome, 'passkey');
+    return this.finish(req, req.tenant, account, [...progress.amr, outcome.amr], false, outcome.audit);
+  }
+
   async recoveryForm(at: LoginInProgress): Promise<LoginScreen> {
     if (at.progress.step === 'ended') return this.screenOf(at);
     return { show: 'recovery', attemptsLeft: await this.attemptsLeft(at.req.uid) };
@@ -149,7 +167,7 @@ export class LoginFlow {
   private async screenOf({ req, progress, account }: LoginInProgress, extra: { error?: string; status?: number } = {}): Promise<LoginScreen> {
     switch (progress.step) {
       case 'challenge':
-        return { show: 'challenge', ...extra, attemptsLeft: await this.attemptsLeft(req.uid) };
+        return (await this.passkeyScreen({ req, progress, account }, extra)) ?? { show: 'challenge', ...extra, attemptsLeft: await this.attemptsLeft(req.uid) };
       case 'enroll':
         return { show: 'enroll', ...extra, enrollment: await enrollmentScreen(this.deps, account, req.tenant, progress.pendingEnrollment!), skippable: progress.skippable };
       case 'recovery_code_shown':
@@ -157,6 +175,20 @@ export class LoginFlow {
       case 'ended':
         return { show: 'ended', error: extra.error };
     }
+  }
+
+  /**
+   * The challenge with the passkey offered first, for an account that has one (fresh options, whose
+   * challenge replaces this login's earlier one); undefined for the code form. Where browsers
+   * cannot run WebAuthn for our ISSUER, an account that also has TOTP gets the code form.
+   */
+  private async passkeyScreen({ req, account }: LoginInProgress, extra: { error?: string; status?: number }): Promise<LoginScreen | undefined> {
+    const [options, totp] = await Promise.all([
+      this.deps.passkey.challenge({ accountId: account.id, flowId: req.uid }),
+      this.deps.secondFactors.findTotp(account.id),
+    ]);
+    if (!options || (!this.deps.passkey.available && totp)) return undefined;
+    return { show: 'passkey', ...extra, options: JSON.stringify(options), hasTotp: Boolean(totp), attemptsLeft: await this.attemptsLeft(req.uid) };
   }
 
   /** Checks left in this login's challenge, for the screen (shown once one was used). */
@@ -190,11 +222,12 @@ export class LoginFlow {
   }
 
   /** A code or recovery code that was not accepted. */
-  private async refused(at: LoginInProgress, outcome: Exclude<CodeOutcome, { result: 'accepted' }>, screen: 'challenge' | 'recovery'): Promise<LoginScreen> {
+  private async refused(at: LoginInProgress, outcome: Exclude<CodeOutcome, { result: 'accepted' }>, screen: 'challenge' | 'recovery' | 'passkey'): Promise<LoginScreen> {
     const progress: LoginProgress = outcome.result === 'challenge_ended' ? { ...at.progress, step: 'ended' } : at.progress;
     await this.deps.progress.save(at.req.uid, progress);
     if (outcome.result === 'locked') return { show: 'locked', minutes: Math.ceil(outcome.seconds / 60) };
     if (outcome.result === 'challenge_ended') return this.screenOf({ ...at, progress });
+    if (screen === 'passkey') return this.screenOf(at, { error: 'passkey.login_failed', status: 401 });
     const error = screen === 'challenge' ? 'challenge.wrong_code' : 'recovery.wrong_code';
     return { show: screen, error, status: 401, attemptsLeft: outcome.attemptsLeft };
   }

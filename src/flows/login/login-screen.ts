@@ -33,6 +33,8 @@ type Problem = { error?: string; status?: number };
 export type LoginScreen =
   | ({ show: 'login'; email?: string } & Problem)
   | ({ show: 'challenge' | 'recovery'; attemptsLeft?: number } & Problem)
+  /** the passkey offered first: `options` for startAuthentication() as JSON; `hasTotp`: the code is an alternative */
+  | ({ show: 'passkey'; options: string; hasTotp: boolean; attemptsLeft?: number } & Problem)
   | ({ show: 'enroll'; enrollment: Provisioning; skippable: boolean } & Problem)
   | { show: 'recovery-code'; recoveryCode: string }
   /** the recovery code was shown; the person continues */

@@ -26,11 +26,11 @@ export async function verifyLoginCode(
   return checkSecondFactor(deps, input, 'code', () => verify(input.code));
 }
 
-/** Shared by codes and recovery codes: lock check, attempt counting, audit. */
+/** Shared by codes, recovery codes and passkeys: lock check, attempt counting, audit. */
 export async function checkSecondFactor(
   deps: Pick<FlowDependencies, 'lockout' | 'audit' | 'mailer' | 'tenants' | 'progress'>,
   input: { account: Account; uid: string; ip: string; locale: Locale },
-  kind: 'code' | 'recovery_code',
+  kind: 'code' | 'recovery_code' | 'passkey',
   check: () => Promise<boolean>,
 ): Promise<CodeOutcome> {
   const { account } = input;

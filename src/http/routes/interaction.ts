@@ -26,6 +26,7 @@ export interface InteractionRouteDeps {
 const loginForm = z.object({ email: fields.email, password: fields.password });
 const codeForm = z.object({ code: fields.code });
 const recoveryForm = z.object({ recovery_code: fields.recovery_code });
+const passkeyForm = z.object({ webauthn_response: fields.webauthn_response });
 const emptyForm = z.object({});
 
 /**
@@ -75,6 +76,8 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
       case 'challenge':
       case 'recovery':
         return page(ctx, screen.show, { ...common, error: screen.error, attemptsLeft: screen.attemptsLeft }, screen.status);
+      case 'passkey':
+        return page(ctx, 'passkey-login', { ...common, error: screen.error, attemptsLeft: screen.attemptsLeft, options: screen.options, hasTotp: screen.hasTotp }, screen.status);
       case 'enroll':
         return page(ctx, 'enroll', { ...common, error: screen.error, ...screen.enrollment, skippable: screen.skippable, action: `/interaction/${req.uid}/enroll` }, screen.status);
       case 'recovery-code':
@@ -113,6 +116,16 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
   router.post('/code', async (ctx) => {
     const at = await inProgress(ctx, 'challenge', 'ended');
     await render(ctx, at.req, await login.code(at, formOf(ctx, codeForm)));
+  });
+
+  router.get('/code', async (ctx) => {
+    const at = await inProgress(ctx, 'challenge', 'ended');
+    await render(ctx, at.req, await login.codeForm(at));
+  });
+
+  router.post('/passkey', async (ctx) => {
+    const at = await inProgress(ctx, 'challenge', 'ended');
+    await render(ctx, at.req, await login.passkey(at, formOf(ctx, passkeyForm)));
   });
 
   router.get('/recovery', async (ctx) => {
