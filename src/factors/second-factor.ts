@@ -2,8 +2,9 @@ import type { Amr } from '../policy/authentication-level.js';
 
 /**
  * A second factor, as the flows use it: what a login proves with it (`amr`), whether it resists
- * phishing, and how a proof of it is checked in a login's challenge. A factor the person sets up
- * themselves implements `Enrollment` as well. Adding one (a passkey, say) takes a folder here with
+ * phishing, and how a proof of it is checked in a login's challenge (a typed code: CodeFactor; an
+ * answer to our challenge: ChallengeFactor). A factor the person sets up themselves implements
+ * `Enrollment` (TOTP) or `OneCallEnrollment` (the passkey) as well. Adding one takes a folder here with
  * its implementation, a migration for its credentials with the table listed in
  * src/stores/second-factor-tables.ts (which makes it count as "2FA enabled" and be removed on
  * disable, reset and recovery), its entry in the registry built in src/wiring.ts, and its screens

@@ -29,7 +29,8 @@ type Read<T> = () => Promise<FormInput<T>>;
 
 /**
  * The login of an authorization request (docs/rules.md, rules 7, 8 and 11): the password, then —
- * unless this browser is remembered — the code, the recovery code, or enrollment. This module owns
+ * unless this browser is remembered — a passkey (offered first to an account that has one), the
+ * code, the recovery code, or enrollment. This module owns
  * the login's progress (`login:{uid}`): it reads it, moves it from step to step, adds the `amr`
  * each step earns, and at the end records the login and renews the browser's remembrance. Each
  * method answers the next screen; the route reads the forms (passed as `read`, so that a form is
