@@ -36,6 +36,9 @@ export interface RedisStoreOptions {
   log?: Logger;
 }
 
+/** An outage of one kind is logged at most this often (not once per request). */
+const REPORT_EVERY_MS = 5 * 60_000;
+
 const COMMON: RedisOptions = {
   // while Redis is down a command fails at the first failed reconnect (~0.1 s), not after many
   maxRetriesPerRequest: 0,
@@ -57,8 +60,8 @@ export class RedisStore implements KeyValueStore {
   private readonly clustered: boolean;
   private readonly keyPrefix: string;
   private readonly log?: Logger;
-  /** kinds of outage already logged; cleared when a command succeeds again */
-  private readonly reported = new Set<string>();
+  /** per kind of outage: when it was last logged, and how often it happened since */
+  private readonly reported = new Map<string, { at: number; since: number }>();
 
   constructor(target: string | RedisTopology, options: RedisStoreOptions = {}) {
     const topology: RedisTopology = typeof target === 'string' ? { kind: 'server', url: target } : target;
@@ -66,9 +69,12 @@ export class RedisStore implements KeyValueStore {
     this.log = options.log;
     this.clustered = topology.kind === 'cluster';
     // Commands issued in the same turn of the event loop — by one request or by many at once —
-    // go to Redis in one write (per node, on a Cluster). On loopback every write is a system call
-    // and a wake-up of Redis; this roughly halves Sleutel's Redis cost per login (`npm run bench`).
-    const shared = { keyPrefix: options.keyPrefix, enableAutoPipelining: true };
+    // go to Redis in one write. On loopback every write is a system call and a wake-up of Redis;
+    // this roughly halves Sleutel's Redis cost per login (`npm run bench`). Not on a Cluster:
+    // there ioredis' pipelines fail across a slot migration (a pipeline's slots no longer sit on
+    // one node, or one command's MOVED is not retried next to a write), which the reshard test saw
+    // as 503s; single commands follow MOVED/ASK/TRYAGAIN by themselves.
+    const shared = { keyPrefix: options.keyPrefix, enableAutoPipelining: topology.kind !== 'cluster' };
     const tls = 'tls' in topology && topology.tls ? {} : undefined;
     if (topology.kind === 'cluster') {
       this.redis = new Cluster(topology.nodes, {
@@ -124,23 +130,27 @@ export class RedisStore implements KeyValueStore {
     };
   }
 
-  /** Runs a command; an outage-like reply is logged once per kind, with what to check. */
+  /** Runs a command; an outage-like reply is logged once per kind and REPORT_EVERY_MS, with what to check. */
   private async run<T>(command: Promise<T>): Promise<T> {
     try {
-      const result = await command;
-      if (this.reported.size) {
-        this.log?.info({ recovered: [...this.reported] }, 'Redis answers again');
-        this.reported.clear();
-      }
-      return result;
+      return await command;
     } catch (error) {
       const problem = redisProblem(error);
-      if (problem && !this.reported.has(problem.kind)) {
-        this.reported.add(problem.kind);
-        this.log?.error({ redis_error: problem.kind, reply: String((error as Error).message).slice(0, 200), check: problem.hint }, 'Redis cannot serve requests; answering 503 until it can');
-      }
+      if (problem) this.report(problem.kind, problem.hint, error);
       throw error;
     }
+  }
+
+  private report(kind: string, hint: string, error: unknown) {
+    const seen = this.reported.get(kind);
+    const now = Date.now();
+    if (seen && now - seen.at < REPORT_EVERY_MS) {
+      seen.since += 1;
+      return;
+    }
+    this.reported.set(kind, { at: now, since: 0 });
+    const reply = String((error as Error).message).slice(0, 200);
+    this.log?.error({ redis_error: kind, reply, check: hint, ...(seen ? { times_since_last_report: seen.since } : {}) }, 'Redis cannot serve this request; answering 503');
   }
 
   /** Keys grouped by hash tag: on a Cluster, one command per group keeps every command in one slot. */
