@@ -25,6 +25,14 @@ if (!binary) console.warn('compose test: docker-compose is not installed; docker
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\/readyz/m);
   });
 
+  test('docker-compose.sentinel.yml: Redis as master + replica + three sentinels, Sleutel configured with REDIS_SENTINELS', async () => {
+    const { stdout } = await run(binary!, ['-f', 'docker-compose.yml', '-f', 'docker-compose.sentinel.yml', 'config'], { env });
+    for (const service of ['redis-replica:', 'redis-sentinel-1:', 'redis-sentinel-2:', 'redis-sentinel-3:']) expect(stdout).toContain(service);
+    expect(stdout).toMatch(/REDIS_SENTINELS: redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379/);
+    expect(stdout).toMatch(/REDIS_SENTINEL_MASTER: sleutel/);
+    expect(stdout).toMatch(/REDIS_URL: ''/); // empty counts as unset: one topology only
+  });
+
   test('a missing secret stops docker-compose with a message naming it', async () => {
     const { ENCRYPTION_KEYS: _missing, ...without } = env;
     await expect(run(binary!, ['-f', 'docker-compose.yml', 'config', '-q'], { env: without })).rejects.toMatchObject({ stderr: expect.stringContaining('ENCRYPTION_KEYS') });
