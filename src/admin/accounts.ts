@@ -96,7 +96,8 @@ export async function updateAccount(deps: AdminDependencies, actor: Actor, slug:
   if (newEmail) await ensureAddressFree(deps, account, newEmail);
   const direct = { name: patch.name, roles: patch.roles, disabled: patch.disabled };
   const updated = Object.values(direct).some((v) => v !== undefined) ? (await deps.accounts.update(account.id, direct))! : account;
-  if (patch.disabled && !account.disabled) await deps.sessions.endAll(account.id);
+  // disabled: signed out everywhere, and no browser skips the code should the account come back
+  if (patch.disabled && !account.disabled) await Promise.all([deps.sessions.endAll(account.id), deps.remembrances.forgetAll(account.id)]);
   await deps.audit.record({ type: 'account.updated', tenantId: tenant.id, accountId: account.id, actor: actorName(actor), ip, details: { fields: Object.keys(patch) } });
   if (newEmail) await requestEmailChange(deps, { account: updated, email: newEmail, actor: actorName(actor), ip });
   await notifyUpdate(deps, account, updated);

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES = [
   'two_factor.reset',
   'two_factor.recovery_used',
   'two_factor.requirement_changed',
+  'two_factor.browser_forgotten',
   'passkey.added',
   'passkey.removed',
   'passkey.used',

@@ -115,6 +115,7 @@ describe.each(storeModes)('the admin model under attack (%s)', (mode) => {
     enabled: await stores().secondFactors.isEnabled(id),
     locked: (await s.server.sleutel.flows.lockout.lockedFor(id)) > 0,
     pending: await s.server.sleutel.flows.emailChanges.pending(id),
+    remembered: (await s.server.sleutel.flows.remembrances.list(id)).length,
   });
 
   describe('every actor × target × action', () => {
@@ -134,6 +135,7 @@ describe.each(storeModes)('the admin model under attack (%s)', (mode) => {
       // something for unblock and reset to undo
       for (let i = 0; i < 5; i += 1) await s.server.sleutel.flows.lockout.registerFailure(id);
       if (target !== 'self') await stores().secondFactors.enable(id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', 1, 'not-a-real-hash');
+      if (target !== 'self') await s.server.sleutel.flows.remembrances.remember(id, randomBytes(32).toString('base64url'), 24);
       const refusals = () => stores().audit.list({ tenantId: s.seeded.tenantId, accountId: id, type: 'admin.refused' });
       const refusedBefore = (await refusals()).length;
       const before = await snapshot(id);
@@ -159,7 +161,10 @@ describe.each(storeModes)('the admin model under attack (%s)', (mode) => {
       }
       if (action === 'reset 2FA') expect(after.enabled).toBe(false);
       if (action === 'unblock') expect(after.locked).toBe(false);
-      if (action === 'disable') expect(after.account!.disabled).toBe(true);
+      if (action === 'disable') {
+        expect(after.account!.disabled).toBe(true);
+        expect(await s.server.sleutel.flows.remembrances.list(id)).toEqual([]);
+      }
       if (action === 'grant coop_admin') expect(after.account!.roles).toEqual(['coop_admin']);
       if (action === 'take all roles') expect(after.account!.roles).toEqual([]);
     });

@@ -131,6 +131,8 @@ describe.each(storeModes)('remembered browsers on the account page (%s)', (mode)
     expect(new URL(done.url).pathname).toBe('/account/two-factor');
     expect(noticeOf(done)).toBe(nl['account.notice_browser_forgotten']);
     expect(listed(done).map((e) => e.id)).toEqual([firefoxId]);
+    const events = await s.server.sleutel.stores.audit.list({ tenantId: s.seeded.tenantId, accountId: m.account.id, type: 'two_factor.browser_forgotten' });
+    expect(events).toEqual([expect.objectContaining({ actor: `account:${m.account.id}`, details: { all: false } })]);
 
     expect(await skipsCode(chrome, m.account)).toBe(false);
     expect(await skipsCode(firefox, m.account)).toBe(true);
@@ -152,6 +154,8 @@ describe.each(storeModes)('remembered browsers on the account page (%s)', (mode)
     expect(listed(done)).toEqual([]);
     expect(done.html().querySelector('main')?.text).toContain(nl['account.browsers_none']);
     expect(await flows().remembrances.list(m.account.id)).toEqual([]);
+    const events = await s.server.sleutel.stores.audit.list({ tenantId: s.seeded.tenantId, accountId: m.account.id, type: 'two_factor.browser_forgotten' });
+    expect(events).toEqual([expect.objectContaining({ details: { all: true } })]);
     expect(await skipsCode(firefox, m.account)).toBe(false);
     expect(await skipsCode(chrome, m.account)).toBe(false);
   });

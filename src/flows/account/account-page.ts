@@ -178,15 +178,15 @@ export class AccountPage {
   }
 
   /** "Vergeet deze browser" (no unlock needed: forgetting only ever asks the code again). */
-  async forgetBrowser(me: AccountVisitor, form: FormInput<{ browser: string }>): Promise<AccountScreen> {
+  async forgetBrowser(me: AccountVisitor, form: FormInput<{ browser: string }>, origin: Origin): Promise<AccountScreen> {
     if (!form.ok) return this.overview(me, { error: form.messageKey, status: form.status });
-    if (!(await forgetRememberedBrowser(this.deps, { account: me.account, entryId: form.data.browser }))) return this.overview(me, { error: 'account.browser_not_found', status: 404 });
+    if (!(await forgetRememberedBrowser(this.deps, { account: me.account, entryId: form.data.browser, ip: origin.ip }))) return this.overview(me, { error: 'account.browser_not_found', status: 404 });
     return { show: 'back', notice: 'browser_forgotten' };
   }
 
-  async forgetAllBrowsers(me: AccountVisitor, form: Empty): Promise<AccountScreen> {
+  async forgetAllBrowsers(me: AccountVisitor, form: Empty, origin: Origin): Promise<AccountScreen> {
     if (!form.ok) return this.overview(me, { error: form.messageKey, status: form.status });
-    await forgetAllRememberedBrowsers(this.deps, { account: me.account });
+    await forgetAllRememberedBrowsers(this.deps, { account: me.account, ip: origin.ip });
     return { show: 'back', notice: 'browsers_forgotten' };
   }
 

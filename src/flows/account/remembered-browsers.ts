@@ -9,7 +9,7 @@ export interface RememberedBrowserView extends RememberedBrowser {
   current: boolean;
 }
 
-type Deps = Pick<FlowDependencies, 'remembrances'>;
+type Deps = Pick<FlowDependencies, 'remembrances' | 'audit'>;
 
 /**
  * The browsers that skip the code for the account now (docs/rules.md, rule 11): under the
@@ -23,11 +23,17 @@ export async function rememberedBrowsers(deps: Deps, input: { account: Account; 
 }
 
 /** "Vergeet deze browser": false when the account has no such entry (another account's, expired). */
-export function forgetRememberedBrowser(deps: Deps, input: { account: Account; entryId: string }): Promise<boolean> {
-  return deps.remembrances.forgetEntry(input.account.id, input.entryId);
+export async function forgetRememberedBrowser(deps: Deps, input: { account: Account; entryId: string; ip: string }): Promise<boolean> {
+  const forgotten = await deps.remembrances.forgetEntry(input.account.id, input.entryId);
+  if (forgotten) await audit(deps, input.account, input.ip, { all: false });
+  return forgotten;
 }
 
 /** "Vergeet alle": every browser asks the code at its next login. */
-export function forgetAllRememberedBrowsers(deps: Deps, input: { account: Account }): Promise<void> {
-  return deps.remembrances.forgetAll(input.account.id);
+export async function forgetAllRememberedBrowsers(deps: Deps, input: { account: Account; ip: string }): Promise<void> {
+  await deps.remembrances.forgetAll(input.account.id);
+  await audit(deps, input.account, input.ip, { all: true });
 }
+
+const audit = (deps: Deps, account: Account, ip: string, details: { all: boolean }) =>
+  deps.audit.record({ type: 'two_factor.browser_forgotten', tenantId: account.tenantId, accountId: account.id, actor: `account:${account.id}`, ip, details });

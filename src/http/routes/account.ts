@@ -112,8 +112,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   router.post('/passkeys', action(passkeyForm, (me, form, origin) => deps.page.addPasskey(me, form, origin)));
   router.post('/passkeys/:id/remove', (ctx) => action(emptyForm, (me, form) => deps.page.confirmPasskeyRemoval(me, String(ctx.params.id), form))(ctx));
   router.post('/passkeys/:id/remove/confirm', (ctx) => action(emptyForm, (me, form, origin) => deps.page.removePasskey(me, String(ctx.params.id), form, origin))(ctx));
-  router.post('/browsers/forget', action(browserForm, (me, form) => deps.page.forgetBrowser(me, form)));
-  router.post('/browsers/forget-all', action(emptyForm, (me, form) => deps.page.forgetAllBrowsers(me, form)));
+  router.post('/browsers/forget', action(browserForm, (me, form, origin) => deps.page.forgetBrowser(me, form, origin)));
+  router.post('/browsers/forget-all', action(emptyForm, (me, form, origin) => deps.page.forgetAllBrowsers(me, form, origin)));
 
   return router;
 }
