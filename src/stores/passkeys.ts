@@ -114,6 +114,22 @@ export class PasskeyStore {
     return rows.length === 1;
   }
 
+  /**
+   * Removes one passkey unless it is the account's last second factor (no other passkey, no TOTP
+   * credential): `last` then, changing nothing. The account's passkey rows are locked first, so two
+   * removals racing for the last two cannot both pass (the second sees one row left).
+   */
+  async removeUnlessLast(accountId: string, id: string): Promise<'removed' | 'missing' | 'last'> {
+    return this.db.transaction(async (trx) => {
+      const rows = await queryRows<{ id: string }>(trx, 'select id from passkey_credentials where account_id = ? for update', [accountId]);
+      if (!rows.some((r) => r.id === id)) return 'missing';
+      const [totp] = await queryRows(trx, 'select 1 from totp_credentials where account_id = ?', [accountId]);
+      if (rows.length <= 1 && !totp) return 'last';
+      await trx('passkey_credentials').where({ account_id: accountId, id }).delete();
+      return 'removed';
+    });
+  }
+
   /** Removes every passkey of the account (disable, reset, recovery); how many there were. */
   async removeAll(accountId: string): Promise<number> {
     const rows = await this.db('passkey_credentials').where({ account_id: accountId }).delete().returning('id');

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, type Page } from '../helpers/browser.js';
 import { outboxFiles } from '../helpers/outbox.js';
-import { optionsOf, postForm, startPasskeyServer } from '../helpers/passkey-screens.js';
+import { givePasskey, optionsOf, postForm, startPasskeyServer } from '../helpers/passkey-screens.js';
 import type { RelyingParty } from '../helpers/relying-party.js';
 import type { SeededAccount } from '../helpers/seed.js';
 import type { TestServer } from '../helpers/server.js';
 import { SoftwareAuthenticator } from '../helpers/software-authenticator.js';
 import { storeModes } from '../helpers/stores.js';
-import { recoveryCodeOnScreen } from '../helpers/two-factor.js';
+import { recoveryCodeOnScreen, secretOnScreen } from '../helpers/two-factor.js';
+import { previousStepCode } from '../helpers/totp.js';
 
 /**
  * Passkeys on the account page (issue 21), through the real screens with a software
@@ -117,6 +118,25 @@ describe.each(storeModes)('passkeys on the account page (%s)', (mode) => {
     expect(await auditTypes(member.id)).toContain('passkey.refused');
   });
 
+  test('an account whose first factor is a passkey can add an authenticator app beside it', async () => {
+    await flows().secondFactors.remove(member.id);
+    const browser = new Browser();
+    let page = await unlockedPage(browser, portalRp, member);
+    const { response } = new SoftwareAuthenticator().register(optionsOf(page, '/account/passkeys', 'data-passkey-register') as never, base);
+    await postForm(browser, page, '/account/passkeys', { passkey_name: 'Laptop', webauthn_response: JSON.stringify(response) });
+    page = await browser.follow(`${base}/account/two-factor`);
+    const enable = page.html().querySelectorAll('form').find((f) => f.getAttribute('action') === '/account/two-factor/enable');
+    expect(enable?.querySelector('button')?.text.trim()).toBe('Code uit een authenticator app toevoegen');
+    page = await postForm(browser, page, '/account/two-factor/enable', {});
+    const secret = secretOnScreen(page);
+    const shown = await browser.submit(page, { code: await previousStepCode(secret) }, undefined, '/confirm');
+    expect(recoveryCodeOnScreen(shown)).toMatch(/\S{8,}/);
+    expect(await flows().secondFactors.findTotp(member.id)).toBeDefined();
+    expect(await flows().passkeys.countByAccount(member.id)).toBe(1);
+    page = await browser.follow(`${base}/account/two-factor`);
+    expect(page.html().querySelectorAll('form').some((f) => f.getAttribute('action') === '/account/two-factor/enable')).toBe(false);
+  });
+
   test('the last second factor cannot be removed while 2FA is required for the account; the reason is shown', async () => {
     const browser = new Browser();
     await unlockedPage(browser, staffRp, staff);
@@ -131,6 +151,15 @@ describe.each(storeModes)('passkeys on the account page (%s)', (mode) => {
     const refused = await postForm(browser, question, `/account/passkeys/${only!.id}/remove/confirm`, {});
     expect(refused.status).toBe(409);
     expect(refused.html().querySelector('[role=alert]')?.text).toMatch(/laatste tweede factor/);
+    expect(await flows().passkeys.countByAccount(staff.id)).toBe(1);
+
+    // two removals racing for the last two: one passes, the other is refused
+    await givePasskey(server, base, staff.id, new SoftwareAuthenticator(), 'Telefoon');
+    const both = await flows().passkeys.listByAccount(staff.id);
+    const page2 = await browser.follow(`${base}/account/two-factor`);
+    const questions = await Promise.all(both.map((p) => postForm(browser, page2, `/account/passkeys/${p.id}/remove`, {})));
+    const answers = await Promise.all(both.map((p, i) => postForm(browser, questions[i]!, `/account/passkeys/${p.id}/remove/confirm`, {})));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     expect(await flows().passkeys.countByAccount(staff.id)).toBe(1);
   });
 });

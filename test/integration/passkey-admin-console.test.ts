@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { consolePage, signInToConsole } from '../helpers/admin-console.js';
-import { CodeClock, createAccount } from '../helpers/manage.js';
+import { call, CodeClock, createAccount, createServiceClient, serviceToken } from '../helpers/manage.js';
 import { givePasskey, startPasskeyServer } from '../helpers/passkey-screens.js';
 import type { Seeded } from '../helpers/seed.js';
 import type { TestServer } from '../helpers/server.js';
@@ -31,5 +31,19 @@ describe.each(storeModes)('second factors on the admin console user page (%s)', 
     expect(page.html().querySelector('.admin-factors')?.text.trim()).toBe('passkey');
     expect(page.html().querySelector('.admin-passkey')?.text).toContain('YubiKey Piet');
     expect(page.body).not.toContain(credential.id);
+  });
+
+  test('a staff account whose only factor is a passkey counts as with 2FA in the statistics and the tenant-wide requirement', async () => {
+    const api = { ...server, url: base };
+    const token = await serviceToken(api, await createServiceClient(api, seeded.tenantId));
+    const stats = async () => (await call(api, token, 'GET', `/tenants/${seeded.slug}/two-factor/stats`)).body.staff;
+    const preview = async () => (await call(api, token, 'GET', `/tenants/${seeded.slug}/policy?preview=require_two_factor_for_all_staff`)).body.affected_accounts;
+    const target = await createAccount(api, seeded.tenantId, 'staff', [], { prefix: 'alleen-passkey' });
+    const [before, affectedBefore] = [await stats(), await preview()];
+    await givePasskey(server, base, target.id, new SoftwareAuthenticator());
+    const after = await stats();
+    expect(after.with_two_factor).toBe(before.with_two_factor + 1);
+    expect(after.without_two_factor).toBe(before.without_two_factor - 1);
+    expect(await preview()).toBe(affectedBefore - 1);
   });
 });

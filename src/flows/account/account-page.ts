@@ -38,7 +38,8 @@ type Problem = { error?: string; status?: number };
 
 /** What an action of the account page answers. */
 export type AccountScreen =
-  | ({ show: 'overview'; email: string; enabled: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number; browsers: RememberedBrowserView[]; passkeys: PasskeySection } & Problem)
+  /** `hasTotp`: an authenticator app is set up (an account with only passkeys may add one) */
+  | ({ show: 'overview'; email: string; enabled: boolean; hasTotp: boolean; unlocked: boolean; required: boolean; requiredBy: RequiredBy; minimum: number; browsers: RememberedBrowserView[]; passkeys: PasskeySection } & Problem)
   | ({ show: 'enroll'; enrollment: Provisioning } & Problem)
   | { show: 'recovery-code'; recoveryCode: string }
   | { show: 'disable-confirm' }
@@ -69,15 +70,16 @@ export class AccountPage {
 
   /** The page: status and what the person may do now, or the enrollment they began. */
   async overview(me: AccountVisitor, problem: Problem = {}): Promise<AccountScreen> {
-    const enabled = await this.deps.secondFactors.isEnabled(me.account.id);
+    const [enabled, totp] = await Promise.all([this.deps.secondFactors.isEnabled(me.account.id), this.deps.secondFactors.findTotp(me.account.id)]);
     const requirement = twoFactorRequirement(me.account.pool, me.tenant.policy, me.account.twoFactorRequired);
-    const pending = me.unlocked && !enabled ? await this.deps.pageState.pendingEnrollment(me.sessionUid) : undefined;
+    const pending = me.unlocked && !totp ? await this.deps.pageState.pendingEnrollment(me.sessionUid) : undefined;
     if (pending) return { show: 'enroll', ...problem, enrollment: await enrollmentScreen(this.deps, me.account, me.tenant, pending) };
     return {
       show: 'overview',
       ...problem,
       email: me.account.email,
       enabled,
+      hasTotp: Boolean(totp),
       unlocked: me.unlocked,
       required: requirement.required,
       requiredBy: requirement.requiredBy,
@@ -138,7 +140,8 @@ export class AccountPage {
   /** "Twee factor inschakelen": a new secret, pending until a code confirms it. */
   async enable(me: AccountVisitor, form: Empty): Promise<AccountScreen> {
     if (!form.ok || !me.unlocked) return this.refusal(me, form);
-    if (!(await this.deps.secondFactors.isEnabled(me.account.id))) {
+    // no authenticator app yet (a passkey may be there: the app is added beside it)
+    if (!(await this.deps.secondFactors.findTotp(me.account.id))) {
       await this.deps.pageState.savePendingEnrollment(me.sessionUid, beginEnrollment(this.deps, me.account));
     }
     return { show: 'back' };

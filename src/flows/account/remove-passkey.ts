@@ -25,8 +25,11 @@ export async function removePasskey(
   const passkey = (await deps.passkeys.listByAccount(account.id)).find((p) => p.id === input.passkeyId);
   if (!passkey) return { result: 'not_found' };
   const requirement = twoFactorRequirement(account.pool, input.tenant.policy, account.twoFactorRequired);
-  if (requirement.required && (await isLastFactor(deps, account.id))) return { result: 'last_factor', requiredBy: requirement.requiredBy };
-  if (!(await deps.passkeys.remove(account.id, passkey.id))) return { result: 'not_found' };
+  if (requirement.required) {
+    const removed = await deps.passkeys.removeUnlessLast(account.id, passkey.id);
+    if (removed === 'last') return { result: 'last_factor', requiredBy: requirement.requiredBy };
+    if (removed === 'missing') return { result: 'not_found' };
+  } else if (!(await deps.passkeys.remove(account.id, passkey.id))) return { result: 'not_found' };
   const twoFactorOff = !(await deps.secondFactors.isEnabled(account.id));
   if (twoFactorOff) {
     await deps.secondFactors.remove(account.id);
@@ -41,8 +44,3 @@ export async function removePasskey(
   return { result: 'removed', name: passkey.name, twoFactorOff };
 }
 
-/** Whether removing one passkey would leave the account without a standalone second factor. */
-async function isLastFactor(deps: Pick<FlowDependencies, 'passkeys' | 'secondFactors'>, accountId: string): Promise<boolean> {
-  const [count, totp] = await Promise.all([deps.passkeys.countByAccount(accountId), deps.secondFactors.findTotp(accountId)]);
-  return count <= 1 && !totp;
-}
