@@ -79,7 +79,7 @@ export async function passwordLoginRound(issuer: string, rp: RelyingParty, accou
  * exchange, refresh; the same TOTP code in a second login is refused, as are the reused code and
  * the rotated refresh token.
  */
-export async function twoFactorLogin(server: TestServer, rp: RelyingParty, account: SeededAccount) {
+export async function twoFactorLogin(server: { url: string }, rp: RelyingParty, account: SeededAccount) {
   const { secret } = await enableOnAccountPage(new Browser(), server.url, rp, account);
   // a code of a step that no confirmation used
   const step = timeStepNow();
