@@ -9,7 +9,11 @@
  * requests. CPU per operation barely moves with the host's speed of the moment; throughput and
  * latency are reported for information only. Logins and argon2 run in rounds (Sleutel 2FA,
  * password-only, bare, argon2), the token endpoints in alternating rounds (ours, bare, bare, ours);
- * each ratio is the median of the rounds' ratios.
+ * each ratio is the median of the rounds' ratios. Then the cost of the Cluster hop: a second Sleutel
+ * on a 3-master Redis Cluster of the bench's own (REDIS_CLUSTER_NODES; skipped, with the reason
+ * printed, without redis-server and redis-cli), full 2FA logins and client_credentials,
+ * refresh_token and userinfo in alternating rounds with the single-Redis Sleutel, as the ratio
+ * Cluster / single Redis of CPU per operation.
  *
  * Environment: DATABASE_URL (default postgres://root@127.0.0.1:5432/postgres; a database
  * sleutel_bench_<random> is created on that server and dropped afterwards), REDIS_URL (default
@@ -38,16 +42,17 @@ import { HttpClient } from './lib/http.js';
 import { load, clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest, type CheckedRequest, type LoadResult } from './lib/load.js';
 import { AccountPool, countedLoop, login, StepSamples, type LoginTarget, type LoginTokens } from './lib/logins.js';
 import { cpuMs, freePort, root, rssMb, startNode, stopProcess, waitReady, type Running } from './lib/processes.js';
-import { seed } from './lib/seed.js';
+import { redisClusterBinaries, startRedisCluster } from './lib/redis-cluster.js';
+import { seed, type BenchSeed } from './lib/seed.js';
 import { median, nowMs, ratio, round, sleep } from './lib/stats.js';
-import { ENDPOINTS, formatTable, TARGETS, type EndpointName, type LoginKind, type Phase, type Report } from './lib/report.js';
+import { CLUSTER_ENDPOINTS, ENDPOINTS, formatTable, TARGETS, type ClusterComparison, type ClusterReport, type ClusterSide, type EndpointName, type LoginKind, type Phase, type Report } from './lib/report.js';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 
 /** Counts of operations; the full run takes about four minutes on two busy cores. */
 const plan = smoke
-  ? { accounts: 60, passwordOnlyAccounts: 10, warmupLogins: 4, loginRounds: 1, logins: 6, bareLogins: 10, argon2Verifies: 6, loginConcurrency: 2, serialLogins: 3, endpointRounds: 1, requests: 100, warmupRequests: 30, connections: 2, sessions: 1000, sessionRequests: 50, readyRuns: 1 }
-  : { accounts: 3000, passwordOnlyAccounts: 200, warmupLogins: 40, loginRounds: 5, logins: 150, bareLogins: 300, argon2Verifies: 60, loginConcurrency: 8, serialLogins: 60, endpointRounds: 4, requests: 3000, warmupRequests: 300, connections: 10, sessions: 100_000, sessionRequests: 2000, readyRuns: 5 };
+  ? { accounts: 100, passwordOnlyAccounts: 10, warmupLogins: 4, loginRounds: 1, logins: 6, bareLogins: 10, argon2Verifies: 6, loginConcurrency: 2, serialLogins: 3, endpointRounds: 1, requests: 100, warmupRequests: 30, connections: 2, sessions: 1000, sessionRequests: 50, readyRuns: 1, clusterChains: 4, clusterRounds: 1, clusterLogins: 6, clusterEndpointRounds: 1 }
+  : { accounts: 3000, passwordOnlyAccounts: 200, warmupLogins: 40, loginRounds: 5, logins: 150, bareLogins: 300, argon2Verifies: 60, loginConcurrency: 8, serialLogins: 60, endpointRounds: 4, requests: 3000, warmupRequests: 300, connections: 10, sessions: 100_000, sessionRequests: 2000, readyRuns: 5, clusterChains: 20, clusterRounds: 4, clusterLogins: 150, clusterEndpointRounds: 4 };
 
 /** A counted login run with the CPU time the server and this driver spent per login. */
 async function measuredLogins(target: LoginTarget, pid: number, concurrency: number, count: number) {
@@ -258,6 +263,118 @@ async function timeToReady(runs: number): Promise<{ medianMs: number | null; run
   return { medianMs: median(runsMs), runsMs };
 }
 
+/** Rounds in the order a, b, b, a, a, b, …: both sides see the same (shared, noisy) machine on average. */
+async function alternate<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>): Promise<{ a: T[]; b: T[] }> {
+  const runs = { a: [] as T[], b: [] as T[] };
+  for (let i = 0; i < rounds; i += 1) {
+    if (i % 2 === 0) {
+      runs.a.push(await a());
+      runs.b.push(await b());
+    } else {
+      runs.b.push(await b());
+      runs.a.push(await a());
+    }
+  }
+  return runs;
+}
+
+/** Cluster against single Redis from per-round CPU figures; the ratio is the median of the rounds' ratios. */
+function compare(cluster: ClusterSide, single: ClusterSide): ClusterComparison {
+  const roundRatios = cluster.round_cpu_ms.map((c, i) => ratio(c, single.round_cpu_ms[i]));
+  return {
+    cluster,
+    single,
+    cpu_ratio: roundRatios.some((v) => v === null) ? null : round(median(roundRatios as number[])!, 3),
+    round_ratios: roundRatios,
+    throughput_ratio: ratio(cluster.per_second, single.per_second),
+  };
+}
+
+function side(runs: { cpu: number | null; ok: number; failed: number; perSecond: number }[]): ClusterSide {
+  const cpu = runs.map((r) => r.cpu);
+  return {
+    cpu_ms: cpu.some((v) => v === null) ? null : round(median(cpu as number[])!, 3),
+    round_cpu_ms: cpu,
+    operations: runs.reduce((s, r) => s + r.ok, 0),
+    failed: runs.reduce((s, r) => s + r.failed, 0),
+    per_second: round(median(runs.map((r) => r.perSecond))!),
+  };
+}
+
+/**
+ * The cost of the Cluster hop: a second Sleutel process (same build, same Postgres database) on a
+ * 3-master Redis Cluster of the bench's own, against the single-Redis Sleutel in alternating rounds
+ * of full 2FA logins and of the token endpoints; the Cluster is stopped and removed afterwards.
+ */
+async function clusterPart(options: { script: string; env: Record<string, string>; nodeArgs: string[]; single: Running; singleTarget: LoginTarget; seeded: BenchSeed }): Promise<{ report: ClusterReport; pid?: number }> {
+  const binaries = redisClusterBinaries();
+  if ('missing' in binaries) {
+    log(`Redis Cluster part skipped: ${binaries.missing}`);
+    return { report: { skipped: binaries.missing } };
+  }
+  log('Redis Cluster: starting 3 masters on loopback');
+  const cluster = await startRedisCluster(binaries, 3);
+  cleanups.push(cluster.stop);
+  const port = await freePort();
+  const env = Object.fromEntries(Object.entries(options.env).filter(([k]) => k !== 'REDIS_URL'));
+  const t = nowMs();
+  const server = startNode('sleutel-cluster', options.script, port, { ...env, ISSUER: `http://127.0.0.1:${port}`, REDIS_CLUSTER_NODES: cluster.nodes.join(',') }, options.nodeArgs);
+  cleanups.push(() => stopProcess(server.child));
+  await waitReady(server.url, server.child, server.output, t);
+  const pid = server.child.pid!;
+  const singlePid = options.single.child.pid!;
+  const http = new HttpClient(server.url, 256);
+  const { singleTarget, seeded } = options;
+  // the same account pool: no account logs in twice in one time step, on either server
+  const clusterTarget: LoginTarget = { ...singleTarget, name: 'sleutel 2FA on the Cluster', http };
+  log(`Redis Cluster: Sleutel ready on ${cluster.nodes.join(',')}; ${plan.clusterChains} warm-up logins on each`);
+  // warm-up, and fresh token chains on both (the single-Redis ones above have rotated on)
+  const tokens = { cluster: [] as LoginTokens[], single: [] as LoginTokens[] };
+  for (let i = 0; i < plan.clusterChains; i += 1) {
+    tokens.cluster.push(await login(clusterTarget));
+    tokens.single.push(await login(singleTarget));
+  }
+
+  log(`Redis Cluster: ${plan.clusterRounds} rounds of ${plan.clusterLogins} full 2FA logins on each, ${plan.loginConcurrency} at a time`);
+  const loginRun = (target: LoginTarget, serverPid: number, who: Phase['server']) => () =>
+    phase(`${who === 'sleutel' ? 'single redis' : 'cluster'} logins 2fa`, who, plan.clusterLogins, async () => {
+      const r = await measuredLogins(target, serverPid, plan.loginConcurrency, plan.clusterLogins);
+      if (r.samples.failed) log(`  ${target.name}: ${r.samples.failed} failed: ${r.samples.firstError}`);
+      return { cpu: r.serverCpuMsPerLogin, ok: r.samples.ok, failed: r.samples.failed, perSecond: r.perSecond };
+    });
+  const logins = await alternate(plan.clusterRounds, loginRun(clusterTarget, pid, 'sleutel_cluster'), loginRun(singleTarget, singlePid, 'sleutel'));
+  const loginComparison = { ...compare(side(logins.a), side(logins.b)), concurrency: plan.loginConcurrency };
+  log(`  CPU per login: Cluster ${loginComparison.cluster.cpu_ms} ms, single Redis ${loginComparison.single.cpu_ms} ms`);
+
+  const c = plan.connections;
+  const endpointRun = (name: string, url: string, serverPid: number, who: Phase['server'], request: CheckedRequest) => async () => {
+    await load({ url, connections: c, amount: plan.warmupRequests, requests: [request] });
+    const r = await phase(`${who === 'sleutel' ? 'single redis' : 'cluster'} ${name}`, who, plan.requests, () => load({ url, connections: c, amount: plan.requests, requests: [request], pid: serverPid }));
+    return { cpu: r.cpuMsPerRequest, ok: r.ok, failed: r.failed, perSecond: r.perSecond };
+  };
+  const { clientId, secret } = seeded.staffClient;
+  const requests = (chains: LoginTokens[]): Record<(typeof CLUSTER_ENDPOINTS)[number], CheckedRequest> => ({
+    client_credentials: clientCredentialsRequest(seeded.serviceClient.clientId, seeded.serviceClient.secret, 'manage'),
+    refresh_token: refreshRequest(clientId, secret, chains.map((x) => x.refresh_token!)),
+    userinfo: userinfoRequest(chains.map((x) => x.access_token)),
+  });
+  const onCluster = requests(tokens.cluster);
+  const onSingle = requests(tokens.single);
+  const endpoints = {} as Extract<ClusterReport, { skipped: null }>['endpoints'];
+  for (const name of CLUSTER_ENDPOINTS) {
+    log(`Redis Cluster: ${name}, ${plan.clusterEndpointRounds} rounds of ${plan.requests} requests on each, ${c} connections`);
+    const runs = await alternate(plan.clusterEndpointRounds, endpointRun(name, server.url, pid, 'sleutel_cluster', onCluster[name]), endpointRun(name, options.single.url, singlePid, 'sleutel', onSingle[name]));
+    endpoints[name] = compare(side(runs.a), side(runs.b));
+    log(`  CPU per request: Cluster ${endpoints[name].cluster.cpu_ms} ms, single Redis ${endpoints[name].single.cpu_ms} ms`);
+  }
+
+  http.close();
+  await stopProcess(server.child);
+  await cluster.stop();
+  log('Redis Cluster: stopped and removed');
+  return { report: { skipped: null, masters: cluster.nodes.length, logins: loginComparison, endpoints }, pid };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -411,6 +528,8 @@ async function main(): Promise<void> {
   };
   log(`RSS ${rss.sleutelMb} MB (before the sessions: ${rssAfterLoad} MB); ${sessionsSeen}/${answered} requests found their session`);
 
+  const cluster = await clusterPart({ script: built.sleutel, env: sleutelEnv, nodeArgs: [...sleutelNodeOptions, ...nodeArgs], single: ours, singleTarget: twoFactor, seeded });
+
   ourHttp.close();
   bareHttp.close();
   await stopProcess(ours.child);
@@ -454,7 +573,7 @@ async function main(): Promise<void> {
       load_average_at_end: os.loadavg().map((l) => round(l, 2)),
       sleutel_node_options: sleutelNodeOptions.join(' '),
       sleutel_password_hashing_concurrency: PASSWORD_HASHING_CONCURRENCY,
-      pids: { sleutel: ourPid, bare: barePid },
+      pids: { sleutel: ourPid, bare: barePid, ...(cluster.pid ? { sleutel_cluster: cluster.pid } : {}) },
     },
     plan,
     argon2: { ...loginRounds[loginRounds.length - 1]!.argon2, cpuMsPerVerify: round(median(argon2Cpu)!, 2), round_cpu_ms: argon2Cpu },
@@ -469,9 +588,10 @@ async function main(): Promise<void> {
     endpoints,
     rss: { ...rss, sessions: plan.sessions, session_write_ms: sessionWriteMs, requests_with_session: sessionsSeen, requests: answered },
     ready: { npm_start_embedded_median_ms: ready.medianMs, runs_ms: ready.runsMs, postgres_redis_first_start_ms: Math.round(ourReadyMs) },
+    cluster: cluster.report,
     phases,
   };
-  report.failed = report.logins.two_factor.failed + report.logins.password_only.failed + report.logins.bare.failed + report.logins.serial_failed + ENDPOINTS.reduce((s, k) => s + endpoints[k].ours.failed + endpoints[k].bare.failed, 0);
+  report.failed = report.logins.two_factor.failed + report.logins.password_only.failed + report.logins.bare.failed + report.logins.serial_failed + ENDPOINTS.reduce((s, k) => s + endpoints[k].ours.failed + endpoints[k].bare.failed, 0) + clusterFailed(cluster.report);
   report.targets = TARGETS.map((target) => {
     const value = target.value(report);
     return { target: target.name, value, met: value !== null && target.met(value) };
@@ -480,6 +600,11 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(output), { recursive: true });
   fs.writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${formatTable(report)}\n\nJSON: ${path.relative(process.cwd(), output)}\n`);
+}
+
+function clusterFailed(cluster: ClusterReport): number {
+  if (cluster.skipped !== null) return 0;
+  return [cluster.logins, ...CLUSTER_ENDPOINTS.map((k) => cluster.endpoints[k])].reduce((s, c) => s + c.cluster.failed + c.single.failed, 0);
 }
 
 const interrupted = () => {

@@ -21,7 +21,29 @@ type LoginRatio = { ratio: number | null; round_ratios: (number | null)[] };
 export const ENDPOINTS = ['client_credentials', 'refresh_token', 'userinfo', 'introspection'] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
 export type LoginKind = 'two_factor' | 'password_only';
-export type Phase = { name: string; server: 'sleutel' | 'bare'; operations: number; start_us: number; end_us: number };
+export type Phase = { name: string; server: 'sleutel' | 'bare' | 'sleutel_cluster'; operations: number; start_us: number; end_us: number };
+
+/** The token endpoints measured on the Redis Cluster too. */
+export const CLUSTER_ENDPOINTS = ['client_credentials', 'refresh_token', 'userinfo'] as const;
+export type ClusterEndpointName = (typeof CLUSTER_ENDPOINTS)[number];
+/** One side of the Cluster comparison: the Sleutel process's CPU per operation (ms) and, for information, throughput. */
+export type ClusterSide = { cpu_ms: number | null; round_cpu_ms: (number | null)[]; operations: number; failed: number; per_second: number };
+export type ClusterComparison = {
+  cluster: ClusterSide;
+  single: ClusterSide;
+  /** median over the rounds of Cluster CPU / single-Redis CPU per operation */
+  cpu_ratio: number | null;
+  round_ratios: (number | null)[];
+  /** Cluster / single operations per second (information: moves with the host) */
+  throughput_ratio: number | null;
+};
+/**
+ * A second Sleutel process on a 3-master Redis Cluster (REDIS_CLUSTER_NODES), same Postgres
+ * database, measured in alternating rounds with the single-Redis one; `skipped` says why not.
+ */
+export type ClusterReport =
+  | { skipped: string }
+  | { skipped: null; masters: number; logins: ClusterComparison & { concurrency: number }; endpoints: Record<ClusterEndpointName, ClusterComparison> };
 
 /** What `npm run bench` writes as JSON (bench/results/latest.json) and prints as a table. */
 export interface Report {
@@ -37,7 +59,7 @@ export interface Report {
     sleutel_node_options: string;
     sleutel_password_hashing_concurrency: number;
     /** the servers' process ids (their CPU profiles are named after them) */
-    pids?: { sleutel: number; bare: number };
+    pids?: { sleutel: number; bare: number; sleutel_cluster?: number };
   };
   plan: Record<string, number>;
   /** one verify's CPU: the median over the login rounds */
@@ -68,6 +90,7 @@ export interface Report {
   ready: { npm_start_embedded_median_ms: number | null; runs_ms: number[]; postgres_redis_first_start_ms: number };
   /** when each phase ran (monotonic µs, the clock of V8's CPU profiles): `npm run bench:profile` reads them */
   phases: Phase[];
+  cluster?: ClusterReport;
   /** failed logins and requests over the whole run */
   failed?: number;
   targets?: { target: string; value: number | null; met: boolean }[];
@@ -95,6 +118,9 @@ export const METRICS = [
   'logins/s (information)',
   'time to ready, npm start (ms, information)',
 ] as const;
+
+/** The rows of the Cluster table (when the Cluster ran). */
+export const CLUSTER_METRICS = ['Cluster: full 2FA login, CPU (ms)', ...CLUSTER_ENDPOINTS.map((k) => `Cluster: ${k}, CPU per request (ms)`)] as const;
 
 const n = (v: number | null | undefined, unit = '') => (v == null ? 'n/a' : `${v}${unit}`);
 const x = (v: number | null | undefined) => (v == null ? 'n/a' : `${v.toFixed(2)}×`);
@@ -137,5 +163,31 @@ export function formatTable(r: Report): string {
     perRequest('2FA', twoFactor.cpu_ms_per_request),
     perRequest('password-only', passwordOnly.cpu_ms_per_request),
     perRequest('bare', bare.cpu_ms_per_request),
+    '',
+    ...clusterTable(r.cluster),
   ].join('\n');
+}
+
+function clusterTable(cluster: ClusterReport | undefined): string[] {
+  if (!cluster) return [];
+  if (cluster.skipped !== null) return [`Redis Cluster: skipped (${cluster.skipped})`];
+  const rounds = (values: (number | null)[]) => `rounds ${values.map(x).join(', ')}`;
+  const row = (metric: string, c: ClusterComparison, unit: string): string[] => [
+    metric,
+    n(c.cluster.cpu_ms),
+    n(c.single.cpu_ms),
+    `${x(c.cpu_ratio)} (${rounds(c.round_ratios)})`,
+    `${x(c.throughput_ratio)} (${c.cluster.per_second} vs ${c.single.per_second} ${unit}/s)`,
+  ];
+  const rows = [row(CLUSTER_METRICS[0], cluster.logins, 'logins'), ...CLUSTER_ENDPOINTS.map((k, i) => row(CLUSTER_METRICS[1 + i]!, cluster.endpoints[k], 'requests'))];
+  const header = ['metric', `Cluster (${cluster.masters} masters)`, 'single Redis', 'CPU ratio Cluster / single', 'throughput Cluster / single (information)'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => cells[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [
+    `Redis Cluster: a second Sleutel process with REDIS_CLUSTER_NODES (same Postgres), in alternating rounds with the single-Redis one; logins ${cluster.logins.concurrency} at a time:`,
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ];
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ENDPOINTS, METRICS, TARGETS, type Report } from '../../bench/lib/report.js';
+import { CLUSTER_ENDPOINTS, CLUSTER_METRICS, ENDPOINTS, METRICS, TARGETS, type Report } from '../../bench/lib/report.js';
 import { STEPS } from '../../bench/lib/logins.js';
 
 /**
@@ -34,6 +34,9 @@ async function reachable(): Promise<boolean> {
   }
 }
 
+// the bench starts a Redis Cluster of its own when these are installed, and says why not otherwise
+const redisBinaries = ['redis-server', 'redis-cli'].every((name) => [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/sbin'].some((dir) => fs.existsSync(path.join(dir, name))));
+
 const available = await reachable();
 if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databaseUrl} or no Redis at ${redisUrl}`);
 
@@ -50,7 +53,7 @@ if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databas
     const stdout: string[] = [];
     const stderr: string[] = [];
     child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
-      env: { ...process.env, NODE_OPTIONS: '', BENCH_SMOKE: '1', BENCH_OUTPUT: output, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+      env: { ...process.env, NODE_OPTIONS: '', TMPDIR: dir, BENCH_SMOKE: '1', BENCH_OUTPUT: output, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => stdout.push(d.toString()));
@@ -90,5 +93,24 @@ if (!available) console.warn(`bench smoke test skipped: no Postgres at ${databas
     for (const target of report.targets ?? []) expect(target.value).toEqual(isNumber);
     // the phases a CPU profile is broken down by
     expect(report.phases.map((p) => p.name)).toEqual(expect.arrayContaining(['logins 2fa', 'logins password', 'logins bare', ...ENDPOINTS]));
+
+    // the Cluster part: measured when redis-server and redis-cli are there, else skipped with its reason
+    const cluster = report.cluster!;
+    if (!redisBinaries) {
+      expect(cluster.skipped).toEqual(expect.stringContaining('not found'));
+      expect(table).toContain(`Redis Cluster: skipped (${cluster.skipped})`);
+      return;
+    }
+    if (cluster.skipped !== null) throw new Error(`the Cluster part was skipped: ${cluster.skipped}`);
+    for (const metric of CLUSTER_METRICS) expect(table).toContain(`| ${metric} `);
+    expect(cluster.masters).toBe(3);
+    const clusterSide = { cpu_ms: isNumber, round_cpu_ms: [isNumber], operations: isNumber, failed: isNumber, per_second: isNumber };
+    for (const comparison of [cluster.logins, ...CLUSTER_ENDPOINTS.map((k) => cluster.endpoints[k])]) {
+      expect(comparison).toMatchObject({ cluster: clusterSide, single: clusterSide, cpu_ratio: isNumber, round_ratios: [isNumber], throughput_ratio: isNumber });
+    }
+    expect(report.machine.pids?.sleutel_cluster).toEqual(isNumber);
+    expect(report.phases.map((p) => p.name)).toEqual(expect.arrayContaining(['cluster logins 2fa', 'single redis logins 2fa', ...CLUSTER_ENDPOINTS.map((k) => `cluster ${k}`)]));
+    // the Cluster was stopped and its temp dir (under the TMPDIR given to the bench) removed
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('sleutel-bench-cluster-'))).toEqual([]);
   }, 300_000);
 });
