@@ -9,7 +9,9 @@ import type { RedisTopology } from '../../src/config/environment.js';
 /**
  * A Redis Cluster (3 masters) and a Sentinel set (master + replica + 1 sentinel) of a test's own,
  * from Debian's redis-server / redis-sentinel / redis-cli, on spare loopback ports, in temp dirs.
- * No persistence: what survives a failover is what was replicated, as in production.
+ * The Sentinel set has no persistence: what survives a failover is what was replicated, as in
+ * production. The Cluster has no replicas, so its masters keep an append-only file fsynced on every
+ * write (as a Cluster without replicas must): a master that crashes and restarts keeps its keys.
  */
 const BINARIES = ['/usr/bin/redis-server', '/usr/bin/redis-sentinel', '/usr/bin/redis-cli'];
 export const missingRedisBinaries = BINARIES.filter((b) => !fs.existsSync(b));
@@ -107,7 +109,8 @@ export class RedisClusterSet {
     const nodes: RedisProcess[] = [];
     for (let i = 0; i < masters; i += 1) {
       const port = await freeRedisPort(taken);
-      nodes.push(new RedisProcess(port, path.join(root, String(port)), () => [...common(port), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000']));
+      const args = () => [...common(port), '--appendonly', 'yes', '--appendfsync', 'always', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '3000'];
+      nodes.push(new RedisProcess(port, path.join(root, String(port)), args));
     }
     const set = new RedisClusterSet(nodes, root);
     try {
@@ -153,6 +156,24 @@ export class RedisClusterSet {
       ['--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '10'],
       { timeout: 120_000 },
     );
+    await this.settled();
+  }
+
+  /** The master serving `key`'s slot (the others answer MOVED). */
+  async holder(key: string): Promise<RedisProcess> {
+    for (const node of this.nodes) if (/^[01]$/.test(await node.cli('exists', key))) return node;
+    throw new Error(`no master serves ${key}`);
+  }
+
+  /**
+   * A crash (SIGKILL) of one master, `whileDown` run while it is gone, then the same server started
+   * again on its port and directory: it reads its append-only file and nodes.conf and takes its
+   * slots back. Returns once every node reports the Cluster ok again.
+   */
+  async restart(node: RedisProcess, whileDown: () => Promise<void> = async () => {}): Promise<void> {
+    await node.kill();
+    await whileDown();
+    await node.up();
     await this.settled();
   }
 

@@ -4,16 +4,18 @@ import { createLogger } from '../../src/log.js';
 import { RedisStore } from '../../src/stores/kv/index.js';
 import { isStoreUnavailable } from '../../src/stores/unavailable.js';
 import { Browser } from '../helpers/browser.js';
-import { haveRedisTopologies, RedisClusterSet, redisTopologiesSkipReason } from '../helpers/redis-topologies.js';
+import { keys } from '../../src/oidc/adapter.js';
+import { haveRedisTopologies, RedisClusterSet, redisTopologiesSkipReason, type RedisProcess } from '../helpers/redis-topologies.js';
 import { RelyingParty } from '../helpers/relying-party.js';
 import { seedTenant, type Seeded } from '../helpers/seed.js';
 import type { TestServer } from '../helpers/server.js';
-import { passwordLoginRound, recordStatuses, startOnTopology, twoFactorLogin } from '../helpers/topology-logins.js';
+import { passwordLoginRound, recordStatuses, redeem, refresh, startOnTopology, twoFactorLogin } from '../helpers/topology-logins.js';
 import { passwordStep } from '../helpers/two-factor.js';
 
 /**
  * Issue 16: Sleutel on a real 3-master Redis Cluster (REDIS_CLUSTER_NODES): full logins, no double
- * use of a code or refresh token, and a slot migration under steady logins without a 500.
+ * use of a code or refresh token, a slot migration and a master's crash and restart under steady
+ * logins without a 500.
  */
 if (!haveRedisTopologies) console.warn(redisTopologiesSkipReason);
 (haveRedisTopologies ? describe : describe.skip)('Sleutel on a Redis Cluster', () => {
@@ -91,6 +93,73 @@ if (!haveRedisTopologies) console.warn(redisTopologiesSkipReason);
       expect(round).toEqual({ ok: true, refreshed: 200, refreshAgain: 400, codeAgain: 400 });
     }
   });
+
+  test('a master crashes and restarts on its port and directory: 503 in the gap (never 500), logins resume by themselves, a code and a refresh token used before stay refused', async () => {
+    // before: a signed-in browser; used codes and rotated refresh tokens, until one of each has its
+    // entry (and consumed mark: same hash tag) on the master that will crash
+    const browser = new Browser();
+    let target: RedisProcess | undefined;
+    let usedCode: { url: string; verifier: string } | undefined;
+    let usedRefresh: string | undefined;
+    const held: string[] = [];
+    for (let i = 0; i < 40 && !(usedCode && usedRefresh); i += 1) {
+      const { request, next } = await passwordStep(i === 0 ? browser : new Browser(), rp, seeded.staff);
+      const redeemed = await redeem(server.url, rp, next.url, request.verifier);
+      expect(redeemed.status).toBe(200);
+      const { refresh_token: refreshToken } = (await redeemed.json()) as { refresh_token: string };
+      expect((await refresh(server.url, rp.client, refreshToken)).status).toBe(200);
+      const code = new URL(next.url).searchParams.get('code')!;
+      target ??= await cluster.holder(keys.model('AuthorizationCode', code));
+      if (!usedCode && (await cluster.holder(keys.model('AuthorizationCode', code))) === target) {
+        usedCode = { url: next.url, verifier: request.verifier };
+        held.push(keys.model('AuthorizationCode', code), keys.consumed('AuthorizationCode', code));
+      }
+      if (!usedRefresh && (await cluster.holder(keys.model('RefreshToken', refreshToken))) === target) {
+        usedRefresh = refreshToken;
+        held.push(keys.model('RefreshToken', refreshToken), keys.consumed('RefreshToken', refreshToken));
+      }
+    }
+    expect(usedCode && usedRefresh).toBeTruthy();
+    for (const key of held) expect(await target!.cli('exists', key)).toBe('1');
+
+    const recorder = recordStatuses();
+    let running = true;
+    let restarted = false;
+    const rounds: { afterRestart: boolean; round: Awaited<ReturnType<typeof passwordLoginRound>> }[] = [];
+    const worker = async () => {
+      while (running) {
+        const afterRestart = restarted;
+        rounds.push({ afterRestart, round: await passwordLoginRound(server.url, rp, seeded.staff) });
+      }
+    };
+    try {
+      const workers = [worker(), worker()];
+      await cluster.restart(target!, async () => {
+        // down until logins have run into the gap and been answered 503
+        while (!recorder.statuses.includes(503)) await new Promise((r) => setTimeout(r, 100));
+      });
+      restarted = true;
+      // logins resume without anyone touching Sleutel
+      while (rounds.filter((r) => r.afterRestart && r.round.ok).length < 3) await new Promise((r) => setTimeout(r, 100));
+      running = false;
+      await Promise.all(workers);
+    } finally {
+      running = false;
+      recorder.restore();
+    }
+    expect(recorder.statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
+    expect(recorder.statuses).toContain(503);
+    // in the gap too: whatever was redeemed once was never redeemed again
+    for (const { round } of rounds) if (round.ok) expect([round.refreshAgain, round.codeAgain]).not.toContain(200);
+    for (const { round } of rounds.filter((r) => r.afterRestart).slice(-3)) expect(round).toEqual({ ok: true, refreshed: 200, refreshAgain: 400, codeAgain: 400 });
+
+    // after: the crashed master still holds what it held, and what was used stays used
+    for (const key of held) expect(await target!.cli('exists', key)).toBe('1');
+    expect((await redeem(server.url, rp, usedCode!.url, usedCode!.verifier)).status).toBe(400);
+    expect((await refresh(server.url, rp.client, usedRefresh!)).status).toBe(400);
+    const again = await browser.follow((await rp.authorization()).url, rp.isCallback);
+    expect(new URL(again.url).searchParams.get('code')).not.toBeNull();
+  }, 180_000);
 
   // after the migration test, which signs in with the same account by password alone
   test('a full 2FA login: password + TOTP + code exchange + refresh; replayed TOTP, reused code and rotated refresh token refused', async () => {
