@@ -49,7 +49,7 @@ import { CLUSTER_ENDPOINTS, ENDPOINTS, formatTable, TARGETS, type ClusterCompari
 
 const smoke = process.env.BENCH_SMOKE === '1';
 
-/** Counts of operations; the full run takes about four minutes on two busy cores. */
+/** Counts of operations; the full run takes about seven minutes on two busy cores (three of them the Cluster part). */
 const plan = smoke
   ? { accounts: 100, passwordOnlyAccounts: 10, warmupLogins: 4, loginRounds: 1, logins: 6, bareLogins: 10, argon2Verifies: 6, loginConcurrency: 2, serialLogins: 3, endpointRounds: 1, requests: 100, warmupRequests: 30, connections: 2, sessions: 1000, sessionRequests: 50, readyRuns: 1, clusterChains: 4, clusterRounds: 1, clusterLogins: 6, clusterEndpointRounds: 1 }
   : { accounts: 3000, passwordOnlyAccounts: 200, warmupLogins: 40, loginRounds: 5, logins: 150, bareLogins: 300, argon2Verifies: 60, loginConcurrency: 8, serialLogins: 60, endpointRounds: 4, requests: 3000, warmupRequests: 300, connections: 10, sessions: 100_000, sessionRequests: 2000, readyRuns: 5, clusterChains: 20, clusterRounds: 4, clusterLogins: 150, clusterEndpointRounds: 4 };
