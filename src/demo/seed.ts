@@ -25,7 +25,13 @@ export async function seedDemo(stores: Stores, config: Config): Promise<{ instru
     if ((await stores.tenants.count()) > 0) return undefined; // a real installation: never add a demo
     const password = randomBytes(9).toString('base64url');
     const passwordHash = await hashPassword(password);
-    tenant = await stores.tenants.create({ slug: DEMO.tenant, name: 'Demo Energiecoöperatie' });
+    const created = await stores.tenants.create({ slug: DEMO.tenant, name: 'Demo Energiecoöperatie' }).catch((error: unknown) => {
+      // several instances' first start at once on one empty database: another one seeds the demo
+      if ((error as { code?: string }).code === '23505') return undefined;
+      throw error;
+    });
+    if (!created) return undefined;
+    tenant = created;
     const redirect = `${config.issuer}/demo/callback`;
     const common = { tenantId: tenant.id, redirectUris: [redirect], postLogoutRedirectUris: [`${config.issuer}/demo`] };
     await stores.clients.create({ ...common, clientId: DEMO.staffClient, pool: 'staff', secret: randomBytes(24).toString('base64url') });
