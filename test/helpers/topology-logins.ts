@@ -4,8 +4,8 @@ import { RedisStore } from '../../src/stores/kv/index.js';
 import type { RedisTopology } from '../../src/config/environment.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { Browser } from './browser.js';
-import type { RelyingParty } from './relying-party.js';
-import type { SeededAccount, SeededClient } from './seed.js';
+import { RelyingParty } from './relying-party.js';
+import type { Seeded, SeededAccount, SeededClient } from './seed.js';
 import { startServer, type TestServer } from './server.js';
 import { timeStepNow, totp } from './totp.js';
 import { enableOnAccountPage, passwordStep } from './two-factor.js';
@@ -107,4 +107,33 @@ export async function twoFactorLogin(server: { url: string }, rp: RelyingParty, 
   // reuse of the rotated refresh token, then of the code: refused
   expect((await refresh(server.url, rp.client, tokens.refresh_token!)).status).toBe(400);
   expect((await redeem(server.url, rp, callback.url, request.verifier)).status).toBe(400);
+}
+
+/**
+ * Races between instances behind a round-robin proxy (two requests sent at once go to two
+ * instances): the same code redeemed twice, the same refresh token used twice, one TOTP code in
+ * two logins; each time exactly one wins. `tenant`'s accounts start without 2FA.
+ */
+export async function racesWinOnce(issuer: string, tenant: Seeded) {
+  const staffRp = await RelyingParty.discover(issuer, tenant.staffClient);
+  const { request, next } = await passwordStep(new Browser(), staffRp, tenant.staff);
+  expect(staffRp.isCallback(next.url)).toBe(true);
+  const codeRace = await Promise.all([redeem(issuer, staffRp, next.url, request.verifier), redeem(issuer, staffRp, next.url, request.verifier)]);
+  expect(codeRace.map((r) => r.status).sort()).toEqual([200, 400]);
+  // the loser revoked the grant; a fresh login for the refresh race
+  const fresh = await passwordStep(new Browser(), staffRp, tenant.staff);
+  const issued = (await (await redeem(issuer, staffRp, fresh.next.url, fresh.request.verifier)).json()) as { refresh_token: string };
+  const refreshRace = await Promise.all([refresh(issuer, staffRp.client, issued.refresh_token), refresh(issuer, staffRp.client, issued.refresh_token)]);
+  expect(refreshRace.map((r) => r.status).sort()).toEqual([200, 400]);
+
+  // one TOTP code in two logins at the same moment: at most one passes
+  const account = tenant.portal;
+  const portalRp = await RelyingParty.discover(issuer, tenant.portalClient);
+  const { secret } = await enableOnAccountPage(new Browser(), issuer, portalRp, account);
+  const code = totp(secret, 0, timeStepNow() * 30);
+  const [a, b] = [new Browser(), new Browser()];
+  const [stepA, stepB] = await Promise.all([passwordStep(a, portalRp, account), passwordStep(b, portalRp, account)]);
+  const results = await Promise.all([a.submit(stepA.next, { code }, portalRp.isCallback), b.submit(stepB.next, { code }, portalRp.isCallback)]);
+  expect(results.filter((p) => portalRp.isCallback(p.url) && new URL(p.url).searchParams.get('code'))).toHaveLength(1);
+  expect(results.every((p) => p.status < 500)).toBe(true);
 }
