@@ -98,7 +98,8 @@ if (!haveRedisTopologies) console.warn(redisTopologiesSkipReason);
     }
     expect(recorder.statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
     expect(rounds.at(-1)).toEqual({ ok: true, refreshed: 200, refreshAgain: 400, codeAgain: 400 });
-    for (const round of rounds.filter((r) => r.ok)) expect(round).toEqual({ ok: true, refreshed: 200, refreshAgain: 400, codeAgain: 400 });
+    // during the switch a step may get the outage answer (503), but a reuse is never accepted
+    for (const round of rounds) if (round.ok) expect([round.refreshAgain, round.codeAgain]).not.toContain(200);
     expect((await redeem(server.url, rp, used.next.url, used.request.verifier)).status).toBe(400);
   });
 
