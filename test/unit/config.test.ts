@@ -117,7 +117,7 @@ describe('loadConfig refuses a bad value, naming the variable', () => {
   });
 });
 
-describe('loadConfig: the Redis topology (DESIGN §5)', () => {
+describe('loadConfig: the Redis topology (docs/architecture.md § Contracts)', () => {
   const base = { ...fullEnv, REDIS_URL: undefined };
 
   test('REDIS_URL: one server, as given', () => {
