@@ -1,19 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { KeyValueStore } from '../../stores/kv/key-value-store.js';
+import { parseRecord } from '../../stores/records.js';
 
 /** A console session ends after this long without a request (each request starts the count again). */
 export const CONSOLE_IDLE_SECONDS = 15 * 60;
 /** …and in any case this long after the sign-in. */
 export const CONSOLE_MAX_SECONDS = 8 * 3600;
 
-export interface ConsoleSession {
-  tenantId: string;
-  accountId: string;
-  acr: string;
+const consoleSession = z.object({
+  tenantId: z.string(),
+  accountId: z.string(),
+  acr: z.string(),
   /** epoch seconds of the sign-in */
-  since: number;
-}
+  since: z.number().int(),
+});
+export type ConsoleSession = z.infer<typeof consoleSession>;
 
 /**
  * The admin console's own session, apart from the Sleutel login session: a random token in an
@@ -48,8 +51,9 @@ export class ConsoleSessions {
     const token = ctx.cookies.get(this.cookie);
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const stored = await this.kv.get(this.key(token));
-    if (!stored) return undefined;
-    const session = JSON.parse(stored) as ConsoleSession;
+    // read back checked: a record of another version (or kind) is no session
+    const session = parseRecord(consoleSession, stored);
+    if (!stored || !session) return undefined;
     const age = Math.floor(Date.now() / 1000) - session.since;
     if (age >= CONSOLE_MAX_SECONDS) {
       await this.kv.delete(this.key(token));
