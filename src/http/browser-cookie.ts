@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 
-const LEGACY_NAME = 'sleutel.browser';
-
 /**
  * The cookies that identify this browser to the remembrance store: one random token per account
  * that passed its second factor here, HttpOnly. One per account, so that renewing one account's
@@ -17,7 +15,7 @@ export class BrowserCookie {
   private readonly base: string;
 
   constructor(production: boolean) {
-    this.base = production ? '__Host-sleutel.browser' : LEGACY_NAME;
+    this.base = production ? '__Host-sleutel.browser' : 'sleutel.browser';
   }
 
   /** The cookie's name for an account: a short hash, so the account id is not spelled out. */
@@ -25,9 +23,9 @@ export class BrowserCookie {
     return `${this.base}.${createHash('sha256').update(accountId).digest('base64url').slice(0, 12)}`;
   }
 
-  /** The account's token in this browser (or the one cookie all accounts shared before). */
+  /** The account's token in this browser. */
   read(ctx: Context, accountId: string): string | undefined {
-    return ctx.cookies.get(this.name(accountId)) ?? ctx.cookies.get(this.base) ?? undefined;
+    return ctx.cookies.get(this.name(accountId)) ?? undefined;
   }
 
   /** Sends the account's token for as long as its remembrance lasts. */
