@@ -30,8 +30,8 @@ const listenable = (port: number) =>
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 
-/** A port below the ephemeral range whose cluster bus port (+10000) is free too. */
-async function freePortPair(taken: Set<number>): Promise<number> {
+/** A port below the ephemeral range whose cluster bus port (+10000) is free too (the tests' Redis sets use it as well). */
+export async function freePortPair(taken: Set<number>): Promise<number> {
   for (;;) {
     const port = 20000 + Math.floor(Math.random() * 12000);
     if (taken.has(port) || taken.has(port + 10000)) continue;

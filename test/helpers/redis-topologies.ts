@@ -1,9 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePortPair as freeRedisPort } from '../../bench/lib/redis-cluster.js';
 import type { RedisTopology } from '../../src/config/environment.js';
 
 /**
@@ -20,25 +20,6 @@ export const redisTopologiesSkipReason = `${missingRedisBinaries.join(', ')} mis
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const listenable = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-
-/** A free port whose cluster bus port (+10000) is free too; below the ephemeral range. */
-async function freeRedisPort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    if (taken.has(port) || taken.has(port + 10000)) continue;
-    if ((await listenable(port)) && (await listenable(port + 10000))) {
-      taken.add(port).add(port + 10000);
-      return port;
-    }
-  }
-}
 
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('/usr/bin/redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 120_000 });
