@@ -75,7 +75,6 @@ export class LoginFlow {
     const { tenant, pool, ip, clientId } = req;
     const outcome = await signInWithPassword(this.deps, { tenantId: tenant.id, pool, email: form.data.email, password: form.data.password, ip, clientId });
     if (!outcome.ok) return { show: 'login', email: form.data.email, error: 'login.failed', status: 401 };
-    await this.deps.progress.clear(req.uid);
     return this.afterPassword(req, outcome.account, ['pwd']);
   }
 
@@ -218,6 +217,9 @@ export class LoginFlow {
     if (decision.next === 'done') return this.finish(req, tenant, account, amr, decision.reason === 'browser_remembered');
     const progress: LoginProgress = { accountId: account.id, step: decision.next, amr, skippable: !decision.required };
     if (decision.next === 'enroll') progress.pendingEnrollment = beginEnrollment(this.deps, account);
+    // a new challenge starts with no attempts used (an earlier one in this interaction, of another
+    // account perhaps, is dropped); a finished login clears the progress in finish() instead
+    await this.deps.progress.clear(req.uid);
     await this.deps.progress.save(req.uid, progress);
     return { show: 'next' };
   }
